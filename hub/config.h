@@ -1,0 +1,73 @@
+/* config.h - the hub's configuration: defaults, the JSON config file and command-line flags.
+ *
+ * hub_config_load() reads a JSON file into a hub_config; hub_config_parse_args() applies flags on top
+ * (flags override the file). Every key is known: an unknown key, a wrong type or an out-of-range value is
+ * an error that names the file, the key path (e.g. "namespaces./chat.app") and the line where known. */
+#ifndef HUB_CONFIG_H
+#define HUB_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum hub_app {
+    HUB_APP_NONE = 0, /* no built-in behaviour: C code registers handlers */
+    HUB_APP_ECHO,
+    HUB_APP_RELAY,
+};
+
+enum hub_log_level { HUB_LOG_ERROR = 0, HUB_LOG_WARN, HUB_LOG_INFO, HUB_LOG_DEBUG };
+
+struct hub_nsp_config {
+    char *name;          /* "/chat" */
+    enum hub_app app;    /* "app", default "none" */
+};
+
+struct hub_config {
+    char *host;                 /* "host", default "0.0.0.0" */
+    int port;                   /* "port", default 3000; 0 picks a free port */
+    char *path;                 /* "path", default "/socket.io/" (always starts and ends with '/') */
+    int ping_interval_ms;       /* "pingInterval", default 25000 */
+    int ping_timeout_ms;        /* "pingTimeout", default 20000 */
+    int connect_timeout_ms;     /* "connectTimeout", default 45000 */
+    int upgrade_timeout_ms;     /* "upgradeTimeout", default 10000 */
+    size_t max_payload;         /* "maxPayload", default 1000000 bytes */
+    size_t max_buffered_bytes;  /* "maxBufferedBytes": per connection send queue, default 8 MiB */
+    size_t max_rooms_per_socket;/* "maxRoomsPerSocket", default 1000 */
+    size_t max_attachments;     /* "maxAttachments", default 256 */
+    int allow_eio3;             /* "allowEIO3", default false */
+    char *engine_echo_path;     /* "engineEchoPath", default NULL (off), e.g. "/engine.io/" */
+    /* "cors": {"origin": "*" | "https://a.example" | ["https://a", "https://b"], "credentials": bool}
+     * or the shorthand "cors": "*" / "cors": ["..."]. Default: no cross-origin origin allowed. */
+    int cors_any;               /* origin "*" */
+    char **cors_origins;        /* NULL-terminated list, or NULL */
+    int cors_credentials;
+    enum hub_log_level log_level; /* "logLevel": "error" | "warn" | "info" | "debug", default "info" */
+    struct hub_nsp_config *namespaces; /* "namespaces": {"/": {"app": "echo"}}; see has_namespaces */
+    size_t nnamespaces;
+    int has_namespaces;         /* the config named namespaces; otherwise "/" runs relay */
+    char *config_file;          /* the file it was loaded from, or NULL */
+};
+
+/* Fills cfg with the defaults (no namespaces: "/" will run relay). Returns 0, or HUB_ENOMEM with cfg
+ * zeroed (hub_config_free() on it is still fine). */
+int hub_config_init(struct hub_config *cfg);
+/* Frees everything cfg owns and leaves it zeroed. */
+void hub_config_free(struct hub_config *cfg);
+
+/* Loads a JSON config file over the values in cfg. Returns 0, or a negative HUB_E* with a message naming
+ * the file, key and line written to err (errlen bytes, NUL-terminated): HUB_EIO (cannot read the file),
+ * HUB_EPARSE (not JSON: "file:line:column: ..."), HUB_EINVAL (unknown key, wrong type or range:
+ * "file:line: key.path: ..."), HUB_ENOMEM. On failure cfg is unchanged. "cors" and "namespaces" replace
+ * what cfg held; on success cfg->config_file names file. */
+int hub_config_load(struct hub_config *cfg, const char *file, char *err, size_t errlen);
+
+/* Parses command-line flags: --help, --version, --port N, --host ADDR, --config FILE, --log-level L.
+ * --config is applied first, wherever it stands; the other flags then override the file. Returns 0 to run,
+ * 1 when --help or --version printed their text to stdout (exit 0), or a negative HUB_E* with a message in
+ * err (exit 2). */
+int hub_config_parse_args(struct hub_config *cfg, int argc, char **argv, char *err, size_t errlen);
+
+/* The namespace settings for name, or NULL when the config does not declare it. */
+const struct hub_nsp_config *hub_config_nsp(const struct hub_config *cfg, const char *name);
+
+#endif

@@ -1,0 +1,844 @@
+/* engine.c - Engine.IO v4 sessions: handshake, heartbeat, polling, WebSocket and the upgrade between them.
+ *
+ * The behaviour follows the Node.js reference (engine.io 6.x): request checks in its order (transport,
+ * then sid, then handshake method, then protocol version), the same error codes, and the same effects at
+ * the edges (see shared/protocols/engineio-socketio.md). */
+#include "engine.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "b64.h"
+#include "engine_transport.h"
+#include "hub_alloc.h"
+#include "hub_err.h"
+#include "map.h"
+
+#define SID_LEN 20
+
+enum sess_state { ST_OPEN, ST_CLOSING, ST_CLOSED };
+enum timer_phase { PH_PING, PH_PONG, PH_CLOSE_WAIT, PH_FINISH };
+
+struct eio_server {
+    uv_loop_t *loop;
+    struct eio_options opt;
+    const struct eio_callbacks *cb;
+    void *ud;
+    const struct eio_transport_ops *ops;
+    struct hub_map sessions;     /* sid -> open or closing session */
+    size_t allocated;             /* sessions not yet freed */
+    int freeing;
+    hub_frame *ping, *noop, *close, *pong_probe;
+};
+
+struct eio_session {
+    eio_server *srv;
+    char sid[SID_LEN + 1];
+    unsigned refs;
+    enum sess_state state;
+    int ws_mode;                /* the current transport is the WebSocket */
+    int upgrading;              /* the probe was answered; waiting for the upgrade packet */
+    int post_busy;
+    int want_write;             /* want_write() asked and not yet served */
+    void *ws;                   /* the WebSocket (current transport, or the probe) */
+    void *get;                  /* the held polling GET */
+    const char *get_final;      /* the last packet a held GET gets when the session ended */
+    const char *finish_reason;  /* reason for a deferred close */
+    struct hub_outq q;          /* packets for the current transport */
+    struct hub_outq probe_q;    /* packets for the probing WebSocket ("3probe") */
+    uv_timer_t timer;           /* heartbeat, close wait, deferred close */
+    uv_timer_t upgrade_timer;
+    enum timer_phase phase;
+    uint64_t deadline;          /* last pong (or handshake) + pingInterval + pingTimeout */
+    json_t *handshake;
+    void *user;
+};
+
+static void session_finish(eio_session *s, const char *reason, const char *get_final);
+
+static void random_bytes(void *buf, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = getrandom((uint8_t *)buf + got, n - got, 0);
+        if (r > 0)
+            got += (size_t)r;
+    }
+}
+
+/* ---- server ---- */
+
+eio_server *eio_server_new(uv_loop_t *loop, const struct eio_options *opt, const struct eio_callbacks *cb,
+                           void *ud)
+{
+    eio_server *srv = hub_calloc(1, sizeof(*srv));
+    if (!srv)
+        return NULL;
+    srv->loop = loop;
+    srv->opt = *opt;
+    srv->cb = cb;
+    srv->ud = ud;
+    uint64_t seed[2];
+    random_bytes(seed, sizeof seed);
+    hub_map_init(&srv->sessions, seed[0], seed[1]);
+    srv->ping = hub_frame_new_text(EIO_PING, NULL, 0);
+    srv->noop = hub_frame_new_text(EIO_NOOP, NULL, 0);
+    srv->close = hub_frame_new_text(EIO_CLOSE, NULL, 0);
+    srv->pong_probe = hub_frame_new_text(EIO_PONG, "probe", 5);
+    if (!srv->ping || !srv->noop || !srv->close || !srv->pong_probe) {
+        srv->freeing = 1;
+        eio_server_free(srv);
+        return NULL;
+    }
+    return srv;
+}
+
+static void server_destroy(eio_server *srv)
+{
+    hub_frame_unref(srv->ping);
+    hub_frame_unref(srv->noop);
+    hub_frame_unref(srv->close);
+    hub_frame_unref(srv->pong_probe);
+    hub_map_clear(&srv->sessions);
+    hub_free(srv);
+}
+
+void eio_server_free(eio_server *srv)
+{
+    if (!srv)
+        return;
+    srv->freeing = 1;
+    size_t pos = 0;
+    void *val;
+    while (hub_map_next(&srv->sessions, &pos, NULL, NULL, &val))
+        session_finish(val, "server shutting down", "1");
+    if (srv->allocated == 0)
+        server_destroy(srv);
+}
+
+uv_loop_t *eio_server_loop(const eio_server *srv)
+{
+    return srv->loop;
+}
+
+size_t eio_server_count(const eio_server *srv)
+{
+    return hub_map_count(&srv->sessions);
+}
+
+void eio_server_set_transport(eio_server *srv, const struct eio_transport_ops *ops)
+{
+    srv->ops = ops;
+}
+
+size_t eio_post_limit(const eio_server *srv)
+{
+    return srv->opt.max_payload;
+}
+
+/* ---- session life ---- */
+
+void eio_session_hold(eio_session *s)
+{
+    s->refs++;
+}
+
+void eio_session_release(eio_session *s)
+{
+    if (--s->refs)
+        return;
+    eio_server *srv = s->srv;
+    hub_outq_clear(&s->q);
+    hub_outq_clear(&s->probe_q);
+    json_decref(s->handshake);
+    hub_free(s);
+    if (--srv->allocated == 0 && srv->freeing)
+        server_destroy(srv);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    eio_session_release(h->data);
+}
+
+static void want_write(eio_session *s, void *conn)
+{
+    if (conn && s->srv->ops)
+        s->srv->ops->want_write(conn);
+}
+
+/* Ends the session now: the close callback runs, the transports are told. A held GET is answered with
+ * get_final ("1" when the server ends it, "6" when the client asked to close). */
+static void session_finish(eio_session *s, const char *reason, const char *get_final)
+{
+    if (s->state == ST_CLOSED)
+        return;
+    eio_server *srv = s->srv;
+    s->state = ST_CLOSED;
+    eio_session_hold(s);
+    hub_map_del(&srv->sessions, s->sid, SID_LEN);
+    uv_timer_stop(&s->timer);
+    uv_timer_stop(&s->upgrade_timer);
+    if (s->get) {
+        s->get_final = get_final;
+        want_write(s, s->get);
+    }
+    if (s->ws && srv->ops)
+        srv->ops->close(s->ws);
+    if (srv->cb && srv->cb->close)
+        srv->cb->close(srv->ud, s, reason);
+    hub_outq_clear(&s->q);
+    uv_close((uv_handle_t *)&s->timer, on_handle_closed);
+    uv_close((uv_handle_t *)&s->upgrade_timer, on_handle_closed);
+    eio_session_release(s); /* the map's reference */
+    eio_session_release(s);
+}
+
+static void on_timer(uv_timer_t *t);
+
+static void heartbeat_schedule(eio_session *s)
+{
+    s->phase = PH_PING;
+    s->deadline = uv_now(s->srv->loop) + (uint64_t)s->srv->opt.ping_interval_ms +
+                  (uint64_t)s->srv->opt.ping_timeout_ms;
+    uv_timer_start(&s->timer, on_timer, (uint64_t)s->srv->opt.ping_interval_ms, 0);
+}
+
+static int queue_frames(eio_session *s, hub_frame *const *frames, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int rc = hub_outq_push(&s->q, frames[i]);
+        if (rc)
+            return rc;
+    }
+    if (!s->want_write) {
+        void *conn = s->ws_mode ? s->ws : s->get;
+        if (conn) {
+            s->want_write = 1;
+            want_write(s, conn);
+        }
+    }
+    return 0;
+}
+
+/* Closes later, from the loop, so that callers iterating over sessions never see one vanish. */
+static void finish_deferred(eio_session *s, const char *reason)
+{
+    if (s->state == ST_CLOSED || s->phase == PH_FINISH)
+        return;
+    s->state = ST_CLOSING;
+    s->phase = PH_FINISH;
+    s->finish_reason = reason;
+    uv_timer_start(&s->timer, on_timer, 0, 0);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    eio_session *s = t->data;
+    switch (s->phase) {
+    case PH_PING:
+        s->phase = PH_PONG;
+        uv_timer_start(&s->timer, on_timer, (uint64_t)s->srv->opt.ping_timeout_ms, 0);
+        if (queue_frames(s, &s->srv->ping, 1))
+            session_finish(s, "transport error", "1");
+        break;
+    case PH_PONG:
+        session_finish(s, "ping timeout", "1");
+        break;
+    case PH_CLOSE_WAIT:
+        session_finish(s, "forced close", "1");
+        break;
+    case PH_FINISH:
+        session_finish(s, s->finish_reason, "1");
+        break;
+    }
+}
+
+static void on_upgrade_timeout(uv_timer_t *t)
+{
+    eio_session *s = t->data;
+    if (!s->ws_mode && s->ws && s->srv->ops)
+        s->srv->ops->close(s->ws);
+}
+
+static void make_sid(char *out)
+{
+    uint8_t raw[15];
+    random_bytes(raw, sizeof raw);
+    b64_encode(raw, sizeof raw, out);
+    out[SID_LEN] = '\0';
+    for (char *p = out; *p; p++) {
+        if (*p == '+')
+            *p = '-';
+        else if (*p == '/')
+            *p = '_';
+    }
+}
+
+static json_t *handshake_new(const struct eio_request *req)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    char date[96];
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(date, sizeof date, "%a %b %d %Y %H:%M:%S GMT+0000 (Coordinated Universal Time)", &tm);
+    json_t *headers = req->headers ? json_deep_copy(req->headers) : json_object();
+    json_t *query = req->query ? json_deep_copy(req->query) : json_object();
+    int xdomain = req->headers && json_object_get(req->headers, "origin") != NULL;
+    return json_pack("{s:o,s:s,s:s,s:b,s:b,s:I,s:s,s:o}", "headers", headers, "time", date, "address",
+                     req->address ? req->address : "", "xdomain", xdomain, "secure", req->secure,
+                     "issued", (json_int_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, "url",
+                     req->url ? req->url : "", "query", query);
+}
+
+static eio_session *session_new(eio_server *srv, const struct eio_request *req)
+{
+    eio_session *s = hub_calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->srv = srv;
+    s->refs = 3; /* the map, and the two timers until they are closed */
+    hub_outq_init(&s->q);
+    hub_outq_init(&s->probe_q);
+    s->handshake = handshake_new(req);
+    do
+        make_sid(s->sid);
+    while (hub_map_get(&srv->sessions, s->sid, SID_LEN));
+    if (!s->handshake || hub_map_put(&srv->sessions, s->sid, SID_LEN, s)) {
+        json_decref(s->handshake);
+        hub_free(s);
+        return NULL;
+    }
+    srv->allocated++;
+    uv_timer_init(srv->loop, &s->timer);
+    uv_timer_init(srv->loop, &s->upgrade_timer);
+    s->timer.data = s;
+    s->upgrade_timer.data = s;
+    heartbeat_schedule(s);
+    return s;
+}
+
+static char *open_payload(eio_server *srv, const char *sid, int polling, size_t *len)
+{
+    char buf[256];
+    int n = snprintf(buf, sizeof buf,
+                     "0{\"sid\":\"%s\",\"upgrades\":%s,\"pingInterval\":%d,\"pingTimeout\":%d,"
+                     "\"maxPayload\":%zu}",
+                     sid, polling ? "[\"websocket\"]" : "[]", srv->opt.ping_interval_ms,
+                     srv->opt.ping_timeout_ms, srv->opt.max_payload);
+    *len = (size_t)n;
+    return hub_strndup(buf, (size_t)n);
+}
+
+/* ---- the session API the Socket.IO layer uses ---- */
+
+int eio_session_send(eio_session *s, hub_frame *const *frames, size_t n)
+{
+    if (s->state != ST_OPEN)
+        return HUB_ECLOSED;
+    size_t bytes = 0, len;
+    for (size_t i = 0; i < n; i++) {
+        hub_frame_ws(frames[i], &len);
+        bytes += len;
+    }
+    if (s->q.bytes + bytes > s->srv->opt.max_buffered_bytes) {
+        finish_deferred(s, "transport error");
+        return HUB_EFULL;
+    }
+    size_t before = s->q.count;
+    int rc = queue_frames(s, frames, n);
+    if (rc) {
+        /* all or none: take back what was queued */
+        while (s->q.count > before) {
+            s->q.count--;
+            hub_frame *f = s->q.ring[(s->q.head + s->q.count) % s->q.cap];
+            hub_frame_ws(f, &len);
+            s->q.bytes -= len;
+            hub_frame_unref(f);
+        }
+    }
+    return rc;
+}
+
+int eio_session_writable(const eio_session *s)
+{
+    if (s->state != ST_OPEN || s->q.count)
+        return 0;
+    return s->ws_mode ? s->ws != NULL : s->get != NULL && !s->upgrading;
+}
+
+void eio_session_close(eio_session *s)
+{
+    if (s->state != ST_OPEN)
+        return;
+    s->state = ST_CLOSING;
+    if (s->ws_mode) {
+        if (!s->q.count && s->ws && s->srv->ops)
+            s->srv->ops->close(s->ws);
+        return;
+    }
+    /* polling: the close packet follows what is queued; the next GET takes both */
+    hub_outq_push(&s->q, s->srv->close);
+    if (s->get && !s->want_write) {
+        s->want_write = 1;
+        want_write(s, s->get);
+    }
+    s->phase = PH_CLOSE_WAIT;
+    uv_timer_start(&s->timer, on_timer,
+                   (uint64_t)s->srv->opt.ping_interval_ms + (uint64_t)s->srv->opt.ping_timeout_ms, 0);
+}
+
+const char *eio_session_id(const eio_session *s)
+{
+    return s->sid;
+}
+
+const char *eio_session_transport(const eio_session *s)
+{
+    return s->ws_mode ? "websocket" : "polling";
+}
+
+json_t *eio_session_handshake(const eio_session *s)
+{
+    return s->handshake;
+}
+
+void eio_session_set_user(eio_session *s, void *user)
+{
+    s->user = user;
+}
+
+void *eio_session_user(const eio_session *s)
+{
+    return s->user;
+}
+
+/* ---- packets from the client ---- */
+
+/* Returns 0 to go on, -1 when the session ended. */
+static int handle_packet(eio_session *s, const struct eio_packet *p)
+{
+    if (s->state == ST_CLOSED)
+        return -1;
+    switch (p->type) {
+    case EIO_MESSAGE:
+        if (s->state == ST_OPEN && s->srv->cb && s->srv->cb->message)
+            s->srv->cb->message(s->srv->ud, s, p->data, p->len, p->binary);
+        break;
+    case EIO_PONG:
+        if (s->state == ST_OPEN)
+            heartbeat_schedule(s);
+        break;
+    case EIO_CLOSE:
+        session_finish(s, "transport close", "6");
+        break;
+    case EIO_NOOP:
+        break;
+    default: /* a ping from the client, or open/upgrade out of place */
+        session_finish(s, "transport error", "1");
+        break;
+    }
+    return s->state == ST_CLOSED ? -1 : 0;
+}
+
+/* ---- HTTP long-polling ---- */
+
+void eio_reply_clear(struct eio_reply *r)
+{
+    hub_free(r->body);
+    memset(r, 0, sizeof(*r));
+}
+
+static const char *const error_messages[] = {
+    "Transport unknown", "Session ID unknown", "Bad handshake method", "Bad request", "Forbidden",
+    "Unsupported protocol version",
+};
+
+void eio_reply_error(struct eio_reply *reply, int code)
+{
+    char buf[96];
+    int n = snprintf(buf, sizeof buf, "{\"code\":%d,\"message\":\"%s\"}", code, error_messages[code]);
+    reply->status = 400;
+    reply->content_type = "application/json";
+    reply->body = hub_strndup(buf, (size_t)n);
+    reply->len = reply->body ? (size_t)n : 0;
+}
+
+static void reply_text(struct eio_reply *reply, int status, const char *type, const char *text)
+{
+    reply->status = status;
+    reply->content_type = type;
+    reply->len = strlen(text);
+    reply->body = hub_strndup(text, reply->len);
+}
+
+static int is_transport(const char *t)
+{
+    return t && (strcmp(t, "polling") == 0 || strcmp(t, "websocket") == 0);
+}
+
+/* The ping deadline is checked whenever a request arrives, not only by the timer. */
+static int deadline_passed(eio_session *s)
+{
+    if (s->state == ST_OPEN && uv_now(s->srv->loop) >= s->deadline) {
+        uv_update_time(s->srv->loop);
+        if (uv_now(s->srv->loop) >= s->deadline) {
+            session_finish(s, "ping timeout", "1");
+            return 1;
+        }
+    }
+    return 0;
+}
+
+enum eio_poll_result eio_poll_request(eio_server *srv, const struct eio_request *req, void *conn,
+                                      eio_session **session, struct eio_reply *reply)
+{
+    memset(reply, 0, sizeof(*reply));
+    *session = NULL;
+    if (!is_transport(req->transport)) {
+        eio_reply_error(reply, 0);
+        return EIO_REPLY_NOW;
+    }
+    if (!req->sid) {
+        if (req->method != EIO_M_GET)
+            eio_reply_error(reply, 2);
+        else if (strcmp(req->transport, "polling") != 0)
+            eio_reply_error(reply, 3);
+        else if (!req->eio || strcmp(req->eio, "4") != 0)
+            eio_reply_error(reply, 5);
+        if (reply->status)
+            return EIO_REPLY_NOW;
+        eio_session *s = srv->freeing ? NULL : session_new(srv, req);
+        if (!s) {
+            reply_text(reply, 503, "text/plain; charset=UTF-8", "");
+            return EIO_REPLY_NOW;
+        }
+        reply->status = 200;
+        reply->content_type = "text/plain; charset=UTF-8";
+        reply->body = open_payload(srv, s->sid, 1, &reply->len);
+        if (srv->cb && srv->cb->open)
+            srv->cb->open(srv->ud, s);
+        return EIO_REPLY_NOW;
+    }
+    eio_session *s = hub_map_get(&srv->sessions, req->sid, strlen(req->sid));
+    if (!s || deadline_passed(s)) {
+        eio_reply_error(reply, 1);
+        return EIO_REPLY_NOW;
+    }
+    if (s->ws_mode || strcmp(req->transport, "polling") != 0) {
+        eio_reply_error(reply, 3);
+        return EIO_REPLY_NOW;
+    }
+    if (req->method == EIO_M_GET) {
+        if (s->get) {
+            /* overlapping polls: the newcomer is refused and the session ends */
+            reply_text(reply, 400, "text/html", "");
+            session_finish(s, "transport error", "1");
+            return EIO_REPLY_NOW;
+        }
+        s->get = conn;
+        eio_session_hold(s);
+        *session = s;
+        if (s->q.count || s->upgrading || s->state == ST_CLOSED) {
+            s->want_write = 1;
+            want_write(s, conn);
+        }
+        return EIO_HELD;
+    }
+    if (req->method == EIO_M_POST) {
+        if (s->post_busy || req->binary_content) {
+            reply_text(reply, 400, "text/html", "");
+            session_finish(s, "transport error", "1");
+            return EIO_REPLY_NOW;
+        }
+        s->post_busy = 1;
+        eio_session_hold(s);
+        *session = s;
+        return EIO_READ_BODY;
+    }
+    reply_text(reply, 500, "text/html", "");
+    return EIO_REPLY_NOW;
+}
+
+/* Joins the queued packets into one polling body. */
+static char *join_queue(struct hub_outq *q, size_t *len)
+{
+    size_t total = 0, n;
+    for (size_t i = 0; i < q->count; i++) {
+        hub_frame *f = q->ring[(q->head + i) % q->cap];
+        hub_frame_packet(f, &n);
+        total += (i ? 1 : 0) + (hub_frame_is_binary(f) ? eio_segment_len(1, n) : n);
+    }
+    char *body = hub_malloc(total + 1);
+    if (!body)
+        return NULL;
+    char *p = body;
+    hub_frame *f;
+    int first = 1;
+    while ((f = hub_outq_pop(q))) {
+        const uint8_t *data = hub_frame_packet(f, &n);
+        if (!first)
+            *p++ = EIO_SEPARATOR;
+        first = 0;
+        if (hub_frame_is_binary(f))
+            p += eio_encode_segment(EIO_MESSAGE, 1, data, n, p);
+        else {
+            memcpy(p, data, n);
+            p += n;
+        }
+        hub_frame_unref(f);
+    }
+    *p = '\0';
+    *len = (size_t)(p - body);
+    return body;
+}
+
+int eio_poll_reply(eio_session *s, void *conn, struct eio_reply *reply)
+{
+    memset(reply, 0, sizeof(*reply));
+    if (s->get != conn)
+        return HUB_ESTATE;
+    const char *fixed = NULL;
+    if (s->state == ST_CLOSED)
+        fixed = s->get_final ? s->get_final : "1";
+    else if (s->ws_mode || (s->upgrading && !s->q.count))
+        fixed = "6";
+    else if (!s->q.count)
+        return HUB_ESTATE;
+    s->want_write = 0;
+    s->get = NULL;
+    reply->status = 200;
+    reply->content_type = "text/plain; charset=UTF-8";
+    if (fixed) {
+        reply->len = 1;
+        reply->body = hub_strndup(fixed, 1);
+        return 0;
+    }
+    int closing = s->state == ST_CLOSING;
+    reply->body = join_queue(&s->q, &reply->len);
+    if (!reply->body) {
+        reply->status = 500;
+        session_finish(s, "transport error", NULL);
+    } else if (closing) {
+        session_finish(s, s->phase == PH_FINISH ? s->finish_reason : "forced close", NULL);
+    }
+    return 0;
+}
+
+void eio_poll_dropped(eio_session *s, void *conn)
+{
+    if (s->get != conn)
+        return;
+    s->get = NULL;
+    s->want_write = 0;
+    session_finish(s, "transport close", NULL);
+}
+
+void eio_poll_post(eio_session *s, const char *body, size_t len, struct eio_reply *reply)
+{
+    memset(reply, 0, sizeof(*reply));
+    s->post_busy = 0;
+    if (s->state == ST_CLOSED) {
+        eio_reply_error(reply, 1);
+        return;
+    }
+    uint8_t *scratch = NULL;
+    size_t pos = 0, seg_len;
+    const char *seg;
+    int any = 0;
+    while (eio_payload_next(body, len, &pos, &seg, &seg_len)) {
+        struct eio_packet p;
+        any = 1;
+        if (seg_len > 1 && seg[0] == 'b' && !scratch) {
+            scratch = hub_malloc(b64_decoded_max(len));
+            if (!scratch) {
+                session_finish(s, "transport error", "1");
+                break;
+            }
+        }
+        if (seg_len == 0 || eio_decode_segment(seg, seg_len, scratch, &p)) {
+            session_finish(s, "parse error", "1");
+            break;
+        }
+        if (handle_packet(s, &p))
+            break;
+    }
+    if (!any)
+        session_finish(s, "parse error", "1");
+    hub_free(scratch);
+    reply_text(reply, 200, "text/html", "ok");
+}
+
+void eio_poll_post_too_large(eio_session *s, struct eio_reply *reply)
+{
+    memset(reply, 0, sizeof(*reply));
+    s->post_busy = 0;
+    reply_text(reply, 413, "text/html", "");
+}
+
+/* ---- WebSocket ---- */
+
+int eio_ws_open(eio_server *srv, const struct eio_request *req, void *conn, eio_session **session)
+{
+    *session = NULL;
+    if (!req->transport || strcmp(req->transport, "websocket") != 0)
+        return is_transport(req->transport) ? 3 : 0;
+    if (!req->sid) {
+        if (!req->eio || strcmp(req->eio, "4") != 0)
+            return 5;
+        eio_session *s = srv->freeing ? NULL : session_new(srv, req);
+        if (!s)
+            return 3;
+        s->ws_mode = 1;
+        s->ws = conn;
+        eio_session_hold(s);
+        *session = s;
+        size_t len;
+        char *open = open_payload(srv, s->sid, 0, &len);
+        hub_frame *f = open ? hub_frame_new_text(EIO_OPEN, open + 1, len - 1) : NULL;
+        hub_free(open);
+        if (!f || queue_frames(s, &f, 1)) {
+            hub_frame_unref(f);
+            session_finish(s, "transport error", NULL);
+            return 0;
+        }
+        hub_frame_unref(f);
+        if (srv->cb && srv->cb->open)
+            srv->cb->open(srv->ud, s);
+        return 0;
+    }
+    eio_session *s = hub_map_get(&srv->sessions, req->sid, strlen(req->sid));
+    if (!s || deadline_passed(s))
+        return 1;
+    if (s->ws_mode || s->ws || s->upgrading || s->state != ST_OPEN)
+        return 3;
+    s->ws = conn;
+    eio_session_hold(s);
+    *session = s;
+    uv_timer_start(&s->upgrade_timer, on_upgrade_timeout, (uint64_t)srv->opt.upgrade_timeout_ms, 0);
+    return 0;
+}
+
+static void probe_message(eio_session *s, void *conn, const uint8_t *data, size_t len, int binary)
+{
+    struct eio_packet p;
+    if (!binary && eio_decode_text((const char *)data, len, &p) == 0) {
+        if (p.type == EIO_PING && !s->upgrading && p.len == 5 && memcmp(p.data, "probe", 5) == 0) {
+            s->upgrading = 1;
+            hub_outq_push(&s->probe_q, s->srv->pong_probe);
+            want_write(s, conn);
+            if (s->get && !s->want_write) { /* a held GET gets a noop at once */
+                s->want_write = 1;
+                want_write(s, s->get);
+            }
+            return;
+        }
+        if (p.type == EIO_UPGRADE && s->upgrading) {
+            uv_timer_stop(&s->upgrade_timer);
+            s->ws_mode = 1;
+            s->upgrading = 0;
+            if (s->get) {
+                s->want_write = 1;
+                want_write(s, s->get);
+            }
+            s->want_write = 0;
+            if (s->q.count || s->probe_q.count) {
+                s->want_write = 1;
+                want_write(s, conn);
+            }
+            if (s->state == ST_CLOSING && !s->q.count && !s->probe_q.count && s->srv->ops)
+                s->srv->ops->close(conn);
+            return;
+        }
+    }
+    /* anything else aborts the upgrade; the session goes on polling */
+    if (s->srv->ops)
+        s->srv->ops->close(conn);
+}
+
+void eio_ws_message(eio_session *s, void *conn, const uint8_t *data, size_t len, int binary)
+{
+    if (s->state == ST_CLOSED || conn != s->ws)
+        return;
+    if (!s->ws_mode) {
+        probe_message(s, conn, data, len, binary);
+        return;
+    }
+    if (deadline_passed(s))
+        return;
+    struct eio_packet p;
+    if (binary)
+        eio_decode_binary(data, len, &p);
+    else if (eio_decode_text((const char *)data, len, &p)) {
+        session_finish(s, "parse error", NULL);
+        return;
+    }
+    handle_packet(s, &p);
+}
+
+void eio_ws_too_large(eio_session *s, void *conn)
+{
+    if (conn == s->ws && s->ws_mode)
+        session_finish(s, "transport error", NULL);
+    else if (conn == s->ws && s->srv->ops)
+        s->srv->ops->close(conn);
+}
+
+static size_t drain(struct hub_outq *q, uint8_t *buf, size_t cap, hub_frame **big)
+{
+    size_t used = 0, n;
+    hub_frame *f;
+    while ((f = hub_outq_peek(q))) {
+        const uint8_t *bytes = hub_frame_ws(f, &n);
+        if (n > cap - used) {
+            if (used == 0)
+                *big = hub_outq_pop(q);
+            break;
+        }
+        memcpy(buf + used, bytes, n);
+        used += n;
+        hub_frame_unref(hub_outq_pop(q));
+    }
+    return used;
+}
+
+size_t eio_ws_writable(eio_session *s, void *conn, uint8_t *buf, size_t cap, int *more, hub_frame **big)
+{
+    *more = 0;
+    *big = NULL;
+    if (conn != s->ws)
+        return 0;
+    size_t used = drain(&s->probe_q, buf, cap, big);
+    if (!*big && !s->probe_q.count && s->ws_mode && s->state != ST_CLOSED) {
+        s->want_write = 0;
+        used += drain(&s->q, buf + used, cap - used, big);
+    }
+    *more = s->probe_q.count || (s->ws_mode && s->q.count);
+    if (*more)
+        s->want_write = 1;
+    else if (s->ws_mode && s->state == ST_CLOSING && s->phase != PH_FINISH && s->srv->ops)
+        s->srv->ops->close(conn); /* a server close: everything queued is out */
+    return used;
+}
+
+void eio_ws_closed(eio_session *s, void *conn)
+{
+    if (conn == s->ws) {
+        s->ws = NULL;
+        hub_outq_clear(&s->probe_q);
+        if (s->ws_mode)
+            session_finish(s, s->state == ST_CLOSING ? "forced close" : "transport close", NULL);
+        else {
+            s->upgrading = 0;
+            uv_timer_stop(&s->upgrade_timer);
+            if (s->get && s->q.count && !s->want_write) {
+                s->want_write = 1;
+                want_write(s, s->get);
+            }
+        }
+    }
+    eio_session_release(s);
+}

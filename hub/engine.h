@@ -1,0 +1,71 @@
+/* engine.h - Engine.IO v4 sessions, independent of how bytes reach them.
+ *
+ * An eio_server owns the sessions of one event loop. The transports (HTTP long-polling and WebSocket,
+ * in the libwebsockets glue, or an in-memory transport in tests) feed it requests and frames; the layer
+ * above (Socket.IO) sees only sessions that open, deliver MESSAGE packets, accept frames to send and close.
+ *
+ * Lifetimes: a session exists from the open callback until the close callback returns; after that the
+ * pointer is gone. Callbacks run on the loop thread, never re-entrantly from eio_session_send(). */
+#ifndef HUB_ENGINE_H
+#define HUB_ENGINE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "frame.h"
+
+typedef struct eio_server eio_server;
+typedef struct eio_session eio_session;
+
+struct eio_options {
+    int ping_interval_ms;      /* default 25000 */
+    int ping_timeout_ms;       /* default 20000 */
+    int upgrade_timeout_ms;    /* default 10000 */
+    size_t max_payload;        /* largest packet or polling body accepted, default 1000000 */
+    size_t max_buffered_bytes; /* a session whose send queue grows past this is closed */
+    int allow_eio3;
+};
+
+struct eio_callbacks {
+    /* A session finished its handshake. */
+    void (*open)(void *ud, eio_session *s);
+    /* A MESSAGE packet arrived; data is borrowed for the duration of the call. */
+    void (*message)(void *ud, eio_session *s, const uint8_t *data, size_t len, int binary);
+    /* The session is closed; it is freed when this returns. reason is the reference server's word:
+     * "transport close", "transport error", "ping timeout", "parse error", "forced close",
+     * "server shutting down". */
+    void (*close)(void *ud, eio_session *s, const char *reason);
+};
+
+/* Returns a new server on loop, or NULL. cb and ud are borrowed for the server's life. */
+eio_server *eio_server_new(uv_loop_t *loop, const struct eio_options *opt, const struct eio_callbacks *cb,
+                           void *ud);
+/* Closes every session ("server shutting down": queued packets are flushed where the transport allows,
+ * then a close packet) and frees the server once they are gone. */
+void eio_server_free(eio_server *srv);
+uv_loop_t *eio_server_loop(const eio_server *srv);
+/* Number of open sessions. */
+size_t eio_server_count(const eio_server *srv);
+
+/* Queues n frames to be sent in order, as one unit: all or none. Takes its own references. Returns 0;
+ * HUB_ECLOSED when the session is closing; HUB_EFULL when the queue would exceed max_buffered_bytes, in
+ * which case the session is closed as a slow consumer (its close callback runs later, from the loop). */
+int eio_session_send(eio_session *s, hub_frame *const *frames, size_t n);
+/* 1 when a packet sent now would be written without waiting behind a backlog (for volatile emits). */
+int eio_session_writable(const eio_session *s);
+/* Closes the session from the server side: queued packets are flushed, then a close packet is sent.
+ * The close callback runs later with reason "forced close". */
+void eio_session_close(eio_session *s);
+
+const char *eio_session_id(const eio_session *s);
+/* "polling" or "websocket". */
+const char *eio_session_transport(const eio_session *s);
+/* The handshake details, borrowed: {"headers":{...},"time":"<date>","address":"<ip>","xdomain":bool,
+ * "secure":bool,"issued":<ms>,"url":"<request url>","query":{...}}. */
+json_t *eio_session_handshake(const eio_session *s);
+void eio_session_set_user(eio_session *s, void *user);
+void *eio_session_user(const eio_session *s);
+
+#endif

@@ -1,0 +1,24 @@
+/* http.h - the HTTP and WebSocket listener (libwebsockets) that feeds a hub_server's Engine.IO engine.
+ *
+ * hub_http_start() listens on cfg->host:cfg->port on the server's loop, serves Engine.IO on cfg->path
+ * (long-polling and WebSocket on the same path), the bare Engine.IO echo endpoint on cfg->engine_echo_path
+ * when set, and answers CORS as cfg says. It is the only module that includes libwebsockets.h. */
+#ifndef HUB_HTTP_H
+#define HUB_HTTP_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "hubbub.h"
+
+typedef struct hub_http hub_http;
+
+/* Returns a new listener, or NULL with a message in err. srv and cfg are borrowed and must outlive it. */
+hub_http *hub_http_start(hub_server *srv, const struct hub_config *cfg, char *err, size_t errlen);
+/* The port it listens on (useful with port 0). */
+int hub_http_port(const hub_http *h);
+/* Stops listening and closes every connection; the loop then runs until libwebsockets' handles are
+ * closed. Frees h. */
+void hub_http_stop(hub_http *h);
+
+#endif

@@ -1,0 +1,722 @@
+/* lws_http.c - libwebsockets glue: HTTP long-polling and WebSocket in, Engine.IO engine calls out.
+ *
+ * Facts this relies on (shared/protocols/libwebsockets-4.1.md): one protocol at index 0 serves both the
+ * HTTP requests and the WebSocket upgrade of the same path; a held GET must clear lws's 5 s transaction
+ * timeout and take POLLIN off its fd (else a dropped GET makes lws spin) and get POLLIN back before it is
+ * asked to write; the per-session data is per HTTP transaction; WebSocket frames are built by Hubbub and
+ * written many at a time with LWS_WRITE_RAW from the writeable callback. */
+#include "http.h"
+
+#include <errno.h>
+#include <libwebsockets.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "engine_echo.h"
+#include "engine_transport.h"
+#include "hub_alloc.h"
+#include "hub_err.h"
+#include "log.h"
+
+#define BATCH_CAP 65536
+#define ORIGIN_MAX 256
+
+enum pss_kind { K_NONE, K_REPLY, K_GET, K_POST, K_WS };
+
+struct pss {
+    enum pss_kind kind;
+    struct lws *wsi;
+    eio_server *eng;
+    eio_session *s;
+    struct eio_reply reply;
+    int reply_ready;
+    int held;        /* a GET held with rx flow control off */
+    int want;        /* the engine asked for a write */
+    int established; /* WebSocket handshake done */
+    int close_req;
+    int preflight;
+    char *body;
+    size_t body_len, body_cap;
+    int body_over;
+    uint8_t *rx;
+    size_t rx_len, rx_cap;
+    int rx_binary;
+    struct pss *held_prev, *held_next;
+    char origin[ORIGIN_MAX];
+};
+
+struct hub_http {
+    struct lws_context *cx;
+    hub_server *srv;
+    const struct hub_config *cfg;
+    eio_server *eng, *echo;
+    uv_timer_t sweep;
+    struct pss *held;   /* held GETs, swept for dropped connections */
+    uint8_t *batch;     /* LWS_PRE + BATCH_CAP */
+    int port;
+};
+
+static hub_http *http_of(struct lws *wsi)
+{
+    return lws_context_user(lws_get_context(wsi));
+}
+
+/* ---- engine transport ops ---- */
+
+static void held_unlink(hub_http *h, struct pss *p)
+{
+    if (!p->held)
+        return;
+    p->held = 0;
+    if (p->held_prev)
+        p->held_prev->held_next = p->held_next;
+    else
+        h->held = p->held_next;
+    if (p->held_next)
+        p->held_next->held_prev = p->held_prev;
+    p->held_prev = p->held_next = NULL;
+}
+
+static void op_want_write(void *conn)
+{
+    struct lws *wsi = conn;
+    struct pss *p = lws_wsi_user(wsi);
+    if (!p)
+        return;
+    p->want = 1;
+    if (p->kind == K_WS && !p->established)
+        return; /* ESTABLISHED asks for it */
+    if (p->held) {
+        held_unlink(http_of(wsi), p);
+        lws_rx_flow_control(wsi, 1);
+    }
+    lws_callback_on_writable(wsi);
+}
+
+static void op_close(void *conn)
+{
+    struct lws *wsi = conn;
+    struct pss *p = lws_wsi_user(wsi);
+    if (!p)
+        return;
+    p->close_req = 1;
+    if (p->established)
+        lws_callback_on_writable(wsi);
+}
+
+static const struct eio_transport_ops transport_ops = {
+    .want_write = op_want_write,
+    .close = op_close,
+};
+
+/* ---- requests ---- */
+
+static int copy_arg(struct lws *wsi, const char *name, char *buf, int len, const char **out)
+{
+    const char *v = lws_get_urlarg_by_name(wsi, name, buf, len);
+    *out = v;
+    return v != NULL;
+}
+
+static enum eio_method request_method(struct lws *wsi)
+{
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI))
+        return EIO_M_GET;
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI))
+        return EIO_M_POST;
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_OPTIONS_URI))
+        return EIO_M_OPTIONS;
+    return EIO_M_OTHER;
+}
+
+static json_t *request_headers(struct lws *wsi)
+{
+    json_t *o = json_object();
+    char name[64], val[1024];
+    for (int t = 0; o && t < WSI_TOKEN_COUNT; t++) {
+        if (t == WSI_TOKEN_GET_URI || t == WSI_TOKEN_POST_URI || t == WSI_TOKEN_OPTIONS_URI ||
+            t == WSI_TOKEN_HTTP_URI_ARGS || lws_hdr_total_length(wsi, (enum lws_token_indexes)t) <= 0)
+            continue;
+        const char *tn = (const char *)lws_token_to_string((enum lws_token_indexes)t);
+        if (!tn || !*tn || tn[0] == ':')
+            continue;
+        size_t n = 0;
+        for (; tn[n] && tn[n] != ':' && tn[n] != ' ' && n < sizeof name - 1; n++)
+            name[n] = (char)((tn[n] >= 'A' && tn[n] <= 'Z') ? tn[n] + 32 : tn[n]);
+        name[n] = '\0';
+        if (lws_hdr_copy(wsi, val, sizeof val, (enum lws_token_indexes)t) < 0)
+            continue;
+        json_object_set_new(o, name, json_string(val));
+    }
+    return o;
+}
+
+static json_t *request_query(struct lws *wsi)
+{
+    json_t *o = json_object();
+    char frag[512];
+    for (int i = 0; o; i++) {
+        int n = lws_hdr_copy_fragment(wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (n < 0)
+            break;
+        char *eq = strchr(frag, '=');
+        if (eq)
+            *eq++ = '\0';
+        json_object_set_new(o, frag, json_string(eq ? eq : ""));
+    }
+    return o;
+}
+
+/* Fills req from the wsi's header table. Strings live in the caller's buffers; the JSON objects
+ * (only built for handshakes, which need them) must be released with json_decref. */
+struct req_bufs {
+    char eio[8], transport[32], sid[64], url[1024], address[64];
+};
+
+static void request_read(struct lws *wsi, const char *path, struct eio_request *req,
+                         struct req_bufs *b, int full)
+{
+    memset(req, 0, sizeof(*req));
+    req->method = request_method(wsi);
+    copy_arg(wsi, "EIO=", b->eio, sizeof b->eio, &req->eio);
+    copy_arg(wsi, "transport=", b->transport, sizeof b->transport, &req->transport);
+    copy_arg(wsi, "sid=", b->sid, sizeof b->sid, &req->sid);
+    char ct[64];
+    req->binary_content = lws_hdr_copy(wsi, ct, sizeof ct, WSI_TOKEN_HTTP_CONTENT_TYPE) > 0 &&
+                          strncmp(ct, "application/octet-stream", 24) == 0;
+    if (!full)
+        return;
+    char args[900];
+    int n = lws_hdr_copy(wsi, args, sizeof args, WSI_TOKEN_HTTP_URI_ARGS);
+    snprintf(b->url, sizeof b->url, "%s%s%s", path, n > 0 ? "?" : "", n > 0 ? args : "");
+    req->url = b->url;
+    lws_get_peer_simple(wsi, b->address, sizeof b->address);
+    req->address = b->address;
+    req->secure = lws_is_ssl(wsi);
+    req->headers = request_headers(wsi);
+    req->query = request_query(wsi);
+}
+
+static int origin_allowed(const struct hub_config *cfg, const char *origin)
+{
+    if (cfg->cors_any)
+        return 1;
+    for (char **o = cfg->cors_origins; o && *o; o++)
+        if (strcmp(*o, origin) == 0)
+            return 1;
+    return 0;
+}
+
+static int cors_enabled(const struct hub_config *cfg)
+{
+    return cfg->cors_any || (cfg->cors_origins && cfg->cors_origins[0]);
+}
+
+static int add_header(struct lws *wsi, const char *name, const char *value, unsigned char **p,
+                      unsigned char *end)
+{
+    return lws_add_http_header_by_name(wsi, (const unsigned char *)name, (const unsigned char *)value,
+                                       (int)strlen(value), p, end);
+}
+
+/* CORS headers as the `cors` package sets them for Socket.IO's cors option. */
+static int add_cors(hub_http *h, struct pss *p, struct lws *wsi, unsigned char **pp, unsigned char *end)
+{
+    const struct hub_config *cfg = h->cfg;
+    if (!cors_enabled(cfg))
+        return 0;
+    if (cfg->cors_any && !cfg->cors_credentials) {
+        if (add_header(wsi, "access-control-allow-origin:", "*", pp, end))
+            return -1;
+    } else {
+        if (p->origin[0] && origin_allowed(cfg, p->origin) &&
+            add_header(wsi, "access-control-allow-origin:", p->origin, pp, end))
+            return -1;
+        if (add_header(wsi, "vary:", "Origin", pp, end))
+            return -1;
+    }
+    if (cfg->cors_credentials && add_header(wsi, "access-control-allow-credentials:", "true", pp, end))
+        return -1;
+    if (p->preflight) {
+        if (add_header(wsi, "access-control-allow-methods:", "GET,HEAD,PUT,PATCH,POST,DELETE", pp, end))
+            return -1;
+    }
+    return 0;
+}
+
+static void set_reply(struct lws *wsi, struct pss *p, struct eio_reply *r)
+{
+    p->reply = *r;
+    memset(r, 0, sizeof(*r));
+    p->reply_ready = 1;
+    lws_callback_on_writable(wsi);
+}
+
+static void pss_release(hub_http *h, struct pss *p)
+{
+    held_unlink(h, p);
+    if (p->s) {
+        if (p->kind == K_GET)
+            eio_poll_dropped(p->s, p->wsi);
+        eio_session_release(p->s);
+        p->s = NULL;
+    }
+    eio_reply_clear(&p->reply);
+    p->reply_ready = 0;
+    hub_free(p->body);
+    p->body = NULL;
+    p->body_len = p->body_cap = 0;
+    hub_free(p->rx);
+    p->rx = NULL;
+    p->rx_len = p->rx_cap = 0;
+    p->kind = K_NONE;
+}
+
+static int path_is(const char *in, const char *path)
+{
+    if (!path)
+        return 0;
+    size_t n = strlen(path);
+    if (strcmp(in, path) == 0)
+        return 1;
+    /* "/socket.io" matches "/socket.io/" */
+    return n > 1 && path[n - 1] == '/' && strlen(in) == n - 1 && strncmp(in, path, n - 1) == 0;
+}
+
+static eio_server *engine_for(hub_http *h, const char *path)
+{
+    if (path_is(path, h->cfg->path))
+        return h->eng;
+    if (h->echo && path_is(path, h->cfg->engine_echo_path))
+        return h->echo;
+    return NULL;
+}
+
+static int on_http(hub_http *h, struct lws *wsi, struct pss *p, const char *path)
+{
+    memset(p, 0, sizeof(*p));
+    p->wsi = wsi;
+    p->kind = K_REPLY;
+    if (lws_hdr_copy(wsi, p->origin, sizeof p->origin, WSI_TOKEN_ORIGIN) < 0)
+        p->origin[0] = '\0';
+    struct eio_reply r = {0};
+    eio_server *eng = engine_for(h, path);
+    if (!eng) {
+        r.status = 404;
+        r.content_type = "text/plain; charset=UTF-8";
+        r.body = hub_strdup("Not Found");
+        r.len = r.body ? strlen(r.body) : 0;
+        set_reply(wsi, p, &r);
+        return 0;
+    }
+    p->eng = eng;
+    struct eio_request req;
+    struct req_bufs b;
+    char sidbuf[64];
+    int handshake = lws_get_urlarg_by_name(wsi, "sid=", sidbuf, sizeof sidbuf) == NULL;
+    request_read(wsi, path, &req, &b, handshake);
+    if (req.method == EIO_M_OPTIONS && cors_enabled(h->cfg)) {
+        p->preflight = 1;
+        r.status = 204;
+        r.content_type = "text/plain";
+        json_decref(req.headers);
+        json_decref(req.query);
+        set_reply(wsi, p, &r);
+        return 0;
+    }
+    eio_session *s = NULL;
+    enum eio_poll_result res = eio_poll_request(eng, &req, wsi, &s, &r);
+    json_decref(req.headers);
+    json_decref(req.query);
+    switch (res) {
+    case EIO_REPLY_NOW:
+        set_reply(wsi, p, &r);
+        break;
+    case EIO_HELD:
+        p->kind = K_GET;
+        p->s = s;
+        lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+        if (!p->want) {
+            lws_rx_flow_control(wsi, 0);
+            p->held = 1;
+            p->held_next = h->held;
+            if (h->held)
+                h->held->held_prev = p;
+            h->held = p;
+        }
+        break;
+    case EIO_READ_BODY:
+        p->kind = K_POST;
+        p->s = s;
+        break;
+    }
+    return 0;
+}
+
+static void on_body(struct pss *p, const void *in, size_t len)
+{
+    if (p->kind != K_POST || p->body_over)
+        return;
+    size_t limit = eio_post_limit(p->eng);
+    if (p->body_len + len > limit) {
+        p->body_over = 1;
+        hub_free(p->body);
+        p->body = NULL;
+        p->body_len = p->body_cap = 0;
+        return;
+    }
+    if (p->body_len + len + 1 > p->body_cap) {
+        size_t cap = p->body_cap ? p->body_cap : 1024;
+        while (cap < p->body_len + len + 1)
+            cap *= 2;
+        char *nb = hub_realloc(p->body, cap);
+        if (!nb) {
+            p->body_over = 1;
+            return;
+        }
+        p->body = nb;
+        p->body_cap = cap;
+    }
+    memcpy(p->body + p->body_len, in, len);
+    p->body_len += len;
+}
+
+static void on_body_done(struct lws *wsi, struct pss *p)
+{
+    if (p->kind != K_POST || !p->s)
+        return;
+    struct eio_reply r;
+    if (p->body_over)
+        eio_poll_post_too_large(p->s, &r);
+    else
+        eio_poll_post(p->s, p->body ? p->body : "", p->body_len, &r);
+    set_reply(wsi, p, &r);
+}
+
+static int write_reply(hub_http *h, struct lws *wsi, struct pss *p)
+{
+    struct eio_reply *r = &p->reply;
+    size_t hdr_room = 1024;
+    uint8_t *buf = hub_malloc(LWS_PRE + hdr_room + r->len);
+    if (!buf)
+        return -1;
+    unsigned char *start = buf + LWS_PRE, *q = start, *end = start + hdr_room;
+    int rc = -1;
+    if (lws_add_http_common_headers(wsi, (unsigned int)r->status,
+                                    r->content_type ? r->content_type : "text/plain", r->len, &q, end))
+        goto out;
+    if (add_cors(h, p, wsi, &q, end))
+        goto out;
+    if (p->preflight) {
+        char hdrs[512];
+        if (lws_hdr_copy(wsi, hdrs, sizeof hdrs, WSI_TOKEN_HTTP_AC_REQUEST_HEADERS) > 0) {
+            if (add_header(wsi, "access-control-allow-headers:", hdrs, &q, end) ||
+                add_header(wsi, "vary:", "Access-Control-Request-Headers", &q, end))
+                goto out;
+        }
+    }
+    if (lws_finalize_http_header(wsi, &q, end))
+        goto out;
+    if (r->len)
+        memcpy(q, r->body, r->len);
+    size_t total = (size_t)(q - start) + r->len;
+    if (lws_write(wsi, start, total, LWS_WRITE_HTTP_FINAL) < (int)total)
+        goto out;
+    rc = 0;
+out:
+    hub_free(buf);
+    return rc;
+}
+
+static int on_http_writeable(hub_http *h, struct lws *wsi, struct pss *p)
+{
+    if (!p->reply_ready) {
+        if (p->kind != K_GET || !p->s)
+            return 0;
+        struct eio_reply r;
+        if (eio_poll_reply(p->s, wsi, &r))
+            return 0; /* nothing to send yet */
+        p->reply = r;
+        p->reply_ready = 1;
+    }
+    int rc = write_reply(h, wsi, p);
+    p->kind = p->kind == K_GET ? K_REPLY : p->kind; /* answered: no longer a held GET */
+    pss_release(h, p);
+    if (rc)
+        return -1;
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/* ---- WebSocket ---- */
+
+static int on_ws_filter(hub_http *h, struct lws *wsi, struct pss *p)
+{
+    char path[256];
+    memset(p, 0, sizeof(*p));
+    p->wsi = wsi;
+    p->kind = K_WS;
+    if (lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI) < 0)
+        return -1;
+    eio_server *eng = engine_for(h, path);
+    if (!eng)
+        return -1;
+    p->eng = eng;
+    struct eio_request req;
+    struct req_bufs b;
+    char sidbuf[64];
+    int handshake = lws_get_urlarg_by_name(wsi, "sid=", sidbuf, sizeof sidbuf) == NULL;
+    request_read(wsi, path, &req, &b, handshake);
+    eio_session *s = NULL;
+    int code = eio_ws_open(eng, &req, wsi, &s);
+    json_decref(req.headers);
+    json_decref(req.query);
+    if (code || !s)
+        return -1;
+    p->s = s;
+    return 0;
+}
+
+static int on_ws_receive(struct pss *p, struct lws *wsi, const void *in, size_t len)
+{
+    if (!p->s)
+        return -1;
+    int first = lws_is_first_fragment(wsi), final = lws_is_final_fragment(wsi);
+    size_t limit = eio_post_limit(p->eng);
+    if (first && final && !p->rx_len) {
+        if (len > limit) {
+            eio_ws_too_large(p->s, wsi);
+            return -1;
+        }
+        eio_ws_message(p->s, wsi, in, len, lws_frame_is_binary(wsi));
+        return 0;
+    }
+    if (first)
+        p->rx_binary = lws_frame_is_binary(wsi);
+    if (p->rx_len + len > limit) {
+        eio_ws_too_large(p->s, wsi);
+        return -1;
+    }
+    if (p->rx_len + len > p->rx_cap) {
+        size_t cap = p->rx_cap ? p->rx_cap : 4096;
+        while (cap < p->rx_len + len)
+            cap *= 2;
+        uint8_t *nb = hub_realloc(p->rx, cap);
+        if (!nb)
+            return -1;
+        p->rx = nb;
+        p->rx_cap = cap;
+    }
+    memcpy(p->rx + p->rx_len, in, len);
+    p->rx_len += len;
+    if (final && !lws_remaining_packet_payload(wsi)) {
+        size_t n = p->rx_len;
+        p->rx_len = 0;
+        eio_ws_message(p->s, wsi, p->rx, n, p->rx_binary);
+    }
+    return 0;
+}
+
+static int on_ws_writeable(hub_http *h, struct lws *wsi, struct pss *p)
+{
+    if (!p->s)
+        return -1;
+    p->want = 0;
+    int more = 0;
+    hub_frame *big = NULL;
+    size_t n = eio_ws_writable(p->s, wsi, h->batch + LWS_PRE, BATCH_CAP, &more, &big);
+    if (big) {
+        size_t len;
+        const uint8_t *bytes = hub_frame_ws(big, &len);
+        uint8_t *tmp = hub_malloc(LWS_PRE + len);
+        int rc = -1;
+        if (tmp) {
+            memcpy(tmp + LWS_PRE, bytes, len);
+            rc = lws_write(wsi, tmp + LWS_PRE, len, LWS_WRITE_RAW) < (int)len ? -1 : 0;
+            hub_free(tmp);
+        }
+        hub_frame_unref(big);
+        if (rc)
+            return -1;
+        more = 1;
+    } else if (n && lws_write(wsi, h->batch + LWS_PRE, n, LWS_WRITE_RAW) < (int)n) {
+        return -1;
+    }
+    if (more) {
+        p->want = 1;
+        lws_callback_on_writable(wsi);
+    } else if (p->close_req) {
+        lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- the protocol callback ---- */
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+    struct pss *p = user;
+    hub_http *h = lws_get_context(wsi) ? http_of(wsi) : NULL;
+    switch (reason) {
+    case LWS_CALLBACK_HTTP:
+        return on_http(h, wsi, p, in);
+    case LWS_CALLBACK_HTTP_BODY:
+        on_body(p, in, len);
+        return 0;
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        on_body_done(wsi, p);
+        return 0;
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+        return p ? on_http_writeable(h, wsi, p) : 0;
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+    case LWS_CALLBACK_CLOSED_HTTP:
+        if (p && p->kind != K_WS)
+            pss_release(h, p);
+        return 0;
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        return on_ws_filter(h, wsi, p);
+    case LWS_CALLBACK_ESTABLISHED:
+        p->established = 1;
+        if (p->want || p->close_req)
+            lws_callback_on_writable(wsi);
+        return 0;
+    case LWS_CALLBACK_RECEIVE:
+        return on_ws_receive(p, wsi, in, len);
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return on_ws_writeable(h, wsi, p);
+    case LWS_CALLBACK_CLOSED:
+        if (p && p->kind == K_WS && p->s) {
+            eio_session *s = p->s;
+            p->s = NULL;
+            eio_ws_closed(s, wsi); /* releases the hold */
+        }
+        if (p) {
+            hub_free(p->rx);
+            p->rx = NULL;
+            p->rx_len = p->rx_cap = 0;
+        }
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static const struct lws_protocols protocols[] = {
+    {.name = "hubbub", .callback = callback, .per_session_data_size = sizeof(struct pss),
+     .rx_buffer_size = 65536, .tx_packet_size = BATCH_CAP},
+    {0},
+};
+
+/* A held GET whose client went away: lws does not notice while POLLIN is off, so peek every second. */
+static void on_sweep(uv_timer_t *t)
+{
+    hub_http *h = t->data;
+    for (struct pss *p = h->held; p; p = p->held_next) {
+        char c;
+        ssize_t r = recv(lws_get_socket_fd(p->wsi), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+            lws_set_timeout(p->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    }
+}
+
+static void log_emit(int level, const char *line)
+{
+    hub_log(level == LLL_ERR ? HUB_LOG_ERROR : HUB_LOG_DEBUG, "lws: %s", line);
+}
+
+hub_http *hub_http_start(hub_server *srv, const struct hub_config *cfg, char *err, size_t errlen)
+{
+    hub_http *h = hub_calloc(1, sizeof(*h));
+    if (!h) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    h->srv = srv;
+    h->cfg = cfg;
+    h->eng = hub_server_engine(srv);
+    uv_loop_t *loop = hub_server_loop(srv);
+    h->batch = hub_malloc(LWS_PRE + BATCH_CAP);
+    if (!h->batch)
+        goto fail_batch;
+    if (cfg->engine_echo_path) {
+        struct eio_options eo = {
+            .ping_interval_ms = cfg->ping_interval_ms,
+            .ping_timeout_ms = cfg->ping_timeout_ms,
+            .upgrade_timeout_ms = cfg->upgrade_timeout_ms,
+            .max_payload = cfg->max_payload,
+            .max_buffered_bytes = cfg->max_buffered_bytes,
+            .allow_eio3 = cfg->allow_eio3,
+        };
+        h->echo = eio_echo_server_new(loop, &eo);
+        if (!h->echo)
+            goto fail_echo;
+        eio_server_set_transport(h->echo, &transport_ops);
+    }
+    eio_server_set_transport(h->eng, &transport_ops);
+
+    lws_set_log_level(cfg->log_level >= HUB_LOG_DEBUG ? (LLL_ERR | LLL_WARN | LLL_NOTICE) : LLL_ERR,
+                      log_emit);
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    void *loops[1] = {loop};
+    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_DISABLE_IPV6;
+    info.foreign_loops = loops;
+    info.port = cfg->port;
+    info.iface = cfg->host && strcmp(cfg->host, "0.0.0.0") != 0 ? cfg->host : NULL;
+    info.protocols = protocols;
+    info.user = h;
+    info.max_http_header_data = 4096;
+    info.max_http_header_pool = 1024;
+    info.pt_serv_buf_size = 65536;
+    info.timeout_secs = 20;
+    info.count_threads = 1;
+    h->cx = lws_create_context(&info);
+    if (!h->cx) {
+        snprintf(err, errlen, "cannot listen on %s:%d", cfg->host ? cfg->host : "0.0.0.0", cfg->port);
+        goto fail_cx;
+    }
+    struct lws_vhost *vh = lws_get_vhost_by_name(h->cx, "default");
+    h->port = vh ? lws_get_vhost_listen_port(vh) : cfg->port;
+    if (h->port <= 0) {
+        snprintf(err, errlen, "cannot listen on %s:%d", cfg->host ? cfg->host : "0.0.0.0", cfg->port);
+        goto fail_port;
+    }
+    uv_timer_init(loop, &h->sweep);
+    h->sweep.data = h;
+    uv_timer_start(&h->sweep, on_sweep, 1000, 1000);
+    return h;
+
+fail_port:
+    lws_context_destroy(h->cx);
+fail_cx:
+    eio_server_free(h->echo);
+fail_echo:
+    hub_free(h->batch);
+fail_batch:
+    hub_free(h);
+    return NULL;
+}
+
+int hub_http_port(const hub_http *h)
+{
+    return h->port;
+}
+
+static void on_sweep_closed(uv_handle_t *handle)
+{
+    hub_http *h = handle->data;
+    hub_free(h->batch);
+    hub_free(h);
+}
+
+void hub_http_stop(hub_http *h)
+{
+    if (!h)
+        return;
+    uv_timer_stop(&h->sweep);
+    h->held = NULL;
+    if (h->echo)
+        eio_server_free(h->echo);
+    lws_context_destroy(h->cx);
+    uv_close((uv_handle_t *)&h->sweep, on_sweep_closed);
+}
