@@ -49,7 +49,7 @@ struct hub_http {
     struct lws_context *cx;
     hub_server *srv;
     const struct hub_config *cfg;
-    eio_server *eng, *echo;
+    eio_server *echo;
     uv_timer_t sweep;
     struct pss *held;   /* held GETs, swept for dropped connections */
     uint8_t *batch;     /* LWS_PRE + BATCH_CAP */
@@ -286,7 +286,7 @@ static int path_is(const char *in, const char *path)
 static eio_server *engine_for(hub_http *h, const char *path)
 {
     if (path_is(path, h->cfg->path))
-        return h->eng;
+        return hub_server_engine(h->srv); /* NULL once the server is shutting down */
     if (h->echo && path_is(path, h->cfg->engine_echo_path))
         return h->echo;
     return NULL;
@@ -302,9 +302,10 @@ static int on_http(hub_http *h, struct lws *wsi, struct pss *p, const char *path
     struct eio_reply r = {0};
     eio_server *eng = engine_for(h, path);
     if (!eng) {
-        r.status = 404;
+        int ours = path_is(path, h->cfg->path);
+        r.status = ours ? 503 : 404;
         r.content_type = "text/plain; charset=UTF-8";
-        r.body = hub_strdup("Not Found");
+        r.body = hub_strdup(ours ? "Shutting down" : "Not Found");
         r.len = r.body ? strlen(r.body) : 0;
         set_reply(wsi, p, &r);
         return 0;
@@ -603,7 +604,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 
 static const struct lws_protocols protocols[] = {
     {.name = "hubbub", .callback = callback, .per_session_data_size = sizeof(struct pss),
-     .rx_buffer_size = 65536, .tx_packet_size = BATCH_CAP},
+     .rx_buffer_size = 4096, .tx_packet_size = BATCH_CAP},
     {0},
 };
 
@@ -633,7 +634,7 @@ hub_http *hub_http_start(hub_server *srv, const struct hub_config *cfg, char *er
     }
     h->srv = srv;
     h->cfg = cfg;
-    h->eng = hub_server_engine(srv);
+    eio_server *eng = hub_server_engine(srv);
     uv_loop_t *loop = hub_server_loop(srv);
     h->batch = hub_malloc(LWS_PRE + BATCH_CAP);
     if (!h->batch)
@@ -652,7 +653,7 @@ hub_http *hub_http_start(hub_server *srv, const struct hub_config *cfg, char *er
             goto fail_echo;
         eio_server_set_transport(h->echo, &transport_ops);
     }
-    eio_server_set_transport(h->eng, &transport_ops);
+    eio_server_set_transport(eng, &transport_ops);
 
     lws_set_log_level(cfg->log_level >= HUB_LOG_DEBUG ? (LLL_ERR | LLL_WARN | LLL_NOTICE) : LLL_ERR,
                       log_emit);

@@ -8,6 +8,7 @@
 #include "apps.h"
 #include "config.h"
 #include "http.h"
+#include "hub_alloc.h"
 #include "hubbub.h"
 #include "log.h"
 
@@ -66,6 +67,7 @@ int main(int argc, char **argv)
 {
     struct hub_config cfg;
     char err[512];
+    hub_alloc_set(NULL); /* jansson allocates through our wrappers too */
     hub_config_init(&cfg);
     int rc = hub_config_parse_args(&cfg, argc, argv, err, sizeof err);
     if (rc != 0) {

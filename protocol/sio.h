@@ -69,8 +69,10 @@ struct sio_packet {
 void sio_packet_clear(struct sio_packet *p);
 
 /* Checks the payload of a packet as the reference server does: CONNECT: absent or an object; DISCONNECT:
- * absent; EVENT/BINARY_EVENT: a non-empty array whose first element is a string (the event name);
- * ACK/BINARY_ACK: an array; CONNECT_ERROR: an object or a string. Returns 0 or HUB_EPARSE. */
+ * absent; EVENT/BINARY_EVENT: a non-empty array whose first element is a string (the event name), not
+ * one the reference reserves (connect, connect_error, disconnect, disconnecting, newListener,
+ * removeListener); ACK/BINARY_ACK: an array; CONNECT_ERROR: an object or a string. Returns 0 or
+ * HUB_EPARSE. */
 int sio_payload_check(enum sio_type type, const json_t *data);
 
 /* Checks that every placeholder in data has a num below nbufs and that data holds no other object with
@@ -87,7 +89,9 @@ void sio_decoder_free(sio_decoder *d);
 
 /* Feeds one text message. Returns 1 with *out filled (the caller owns it), 0 when the packet waits for
  * attachments, or a negative HUB_E* (HUB_EPARSE for bad packets and for text arriving while attachments
- * are awaited, HUB_ELIMIT over the limits, HUB_ENOMEM). After an error the decoder is reset. */
+ * are awaited, HUB_ELIMIT over the limits, HUB_ENOMEM). After an error the decoder is reset. *out is
+ * written only when 1 is returned. Placeholders are checked only in binary packets: in an EVENT or ACK
+ * an object with "_placeholder" is plain data, as in the reference. */
 int sio_decoder_feed_text(sio_decoder *d, const char *s, size_t len, struct sio_packet *out);
 /* Feeds one binary message (an attachment). Returns 1 with *out filled when it was the last one, 0 when
  * more are awaited, or a negative HUB_E* (HUB_EPARSE when no packet awaits attachments). */
