@@ -533,6 +533,11 @@ enum eio_poll_result eio_poll_request(eio_server *srv, const struct eio_request 
         return EIO_REPLY_NOW;
     }
     if (req->method == EIO_M_GET) {
+        if (s->get && srv->ops && srv->ops->alive && !srv->ops->alive(s->get)) {
+            eio_poll_dropped(s, s->get); /* the earlier poll's client went away */
+            eio_reply_error(reply, 1);
+            return EIO_REPLY_NOW;
+        }
         if (s->get) {
             /* overlapping polls: the newcomer is refused and the session ends */
             reply_text(reply, 400, "text/html", "");

@@ -18,6 +18,9 @@ struct eio_transport_ops {
     void (*want_write)(void *conn);
     /* Close a WebSocket connection (after what was already handed to it is written, if possible). */
     void (*close)(void *conn);
+    /* Optional: 0 when the peer of a held GET has already gone (checked when another GET arrives, so a
+     * client that dropped its poll and polls again is not taken for an overlapping poll). */
+    int (*alive)(void *conn);
 };
 
 void eio_server_set_transport(eio_server *srv, const struct eio_transport_ops *ops);

@@ -18,7 +18,9 @@ hub_http *hub_http_start(hub_server *srv, const struct hub_config *cfg, char *er
 /* The port it listens on (useful with port 0). */
 int hub_http_port(const hub_http *h);
 /* Stops listening and closes every connection; the loop then runs until libwebsockets' handles are
- * closed. Frees h. */
+ * closed. Calling it again is a no-op. */
 void hub_http_stop(hub_http *h);
+/* Stops (if not done yet) and frees h. Call it after the loop has run dry following hub_http_stop(). */
+void hub_http_free(hub_http *h);
 
 #endif

@@ -54,6 +54,7 @@ struct hub_http {
     struct pss *held;   /* held GETs, swept for dropped connections */
     uint8_t *batch;     /* LWS_PRE + BATCH_CAP */
     int port;
+    int stopped;
 };
 
 static hub_http *http_of(struct lws *wsi)
@@ -104,9 +105,23 @@ static void op_close(void *conn)
         lws_callback_on_writable(wsi);
 }
 
+/* 0 when the peer closed: the fd reads EOF (or fails) without consuming anything. */
+static int peer_alive(struct lws *wsi)
+{
+    char c;
+    ssize_t r = recv(lws_get_socket_fd(wsi), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    return !(r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK));
+}
+
+static int op_alive(void *conn)
+{
+    return peer_alive(conn);
+}
+
 static const struct eio_transport_ops transport_ops = {
     .want_write = op_want_write,
     .close = op_close,
+    .alive = op_alive,
 };
 
 /* ---- requests ---- */
@@ -356,7 +371,7 @@ static int on_http(hub_http *h, struct lws *wsi, struct pss *p, const char *path
 
 static void on_body(struct pss *p, const void *in, size_t len)
 {
-    if (p->kind != K_POST || p->body_over)
+    if (p->kind != K_POST || p->body_over || !len)
         return;
     size_t limit = eio_post_limit(p->eng);
     if (p->body_len + len > limit) {
@@ -507,7 +522,8 @@ static int on_ws_receive(struct pss *p, struct lws *wsi, const void *in, size_t 
         p->rx = nb;
         p->rx_cap = cap;
     }
-    memcpy(p->rx + p->rx_len, in, len);
+    if (len)
+        memcpy(p->rx + p->rx_len, in, len);
     p->rx_len += len;
     if (final && !lws_remaining_packet_payload(wsi)) {
         size_t n = p->rx_len;
@@ -546,7 +562,11 @@ static int on_ws_writeable(hub_http *h, struct lws *wsi, struct pss *p)
         p->want = 1;
         lws_callback_on_writable(wsi);
     } else if (p->close_req) {
-        lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
+        /* lws 4.1 drops the connection without a close frame when WRITEABLE returns -1, even after
+         * lws_close_reason(); write the frame (1000, normal closure) ourselves, as all our frames. */
+        static const uint8_t close_frame[] = {0x88, 0x02, 0x03, 0xe8};
+        memcpy(h->batch + LWS_PRE, close_frame, sizeof close_frame);
+        lws_write(wsi, h->batch + LWS_PRE, sizeof close_frame, LWS_WRITE_RAW);
         return -1;
     }
     return 0;
@@ -612,12 +632,9 @@ static const struct lws_protocols protocols[] = {
 static void on_sweep(uv_timer_t *t)
 {
     hub_http *h = t->data;
-    for (struct pss *p = h->held; p; p = p->held_next) {
-        char c;
-        ssize_t r = recv(lws_get_socket_fd(p->wsi), &c, 1, MSG_PEEK | MSG_DONTWAIT);
-        if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+    for (struct pss *p = h->held; p; p = p->held_next)
+        if (!peer_alive(p->wsi))
             lws_set_timeout(p->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-    }
 }
 
 static void log_emit(int level, const char *line)
@@ -670,6 +687,8 @@ hub_http *hub_http_start(hub_server *srv, const struct hub_config *cfg, char *er
     info.max_http_header_pool = 1024;
     info.pt_serv_buf_size = 65536;
     info.timeout_secs = 20;
+    info.timeout_secs_ah_idle = 1; /* a request whose headers do not complete (e.g. a line with no colon,
+                                     which lws waits on) is dropped after a second */
     info.count_threads = 1;
     h->cx = lws_create_context(&info);
     if (!h->cx) {
@@ -703,21 +722,28 @@ int hub_http_port(const hub_http *h)
     return h->port;
 }
 
-static void on_sweep_closed(uv_handle_t *handle)
-{
-    hub_http *h = handle->data;
-    hub_free(h->batch);
-    hub_free(h);
-}
-
 void hub_http_stop(hub_http *h)
 {
-    if (!h)
+    if (!h || h->stopped)
         return;
+    h->stopped = 1;
     uv_timer_stop(&h->sweep);
+    uv_close((uv_handle_t *)&h->sweep, NULL);
     h->held = NULL;
     if (h->echo)
         eio_server_free(h->echo);
+    h->echo = NULL;
+    lws_context_destroy(h->cx); /* with a foreign loop: closes the connections and lws's handles */
+}
+
+void hub_http_free(hub_http *h)
+{
+    if (!h)
+        return;
+    hub_http_stop(h);
+    /* lws 4.1 finishes destroying a context on a foreign loop only when called again after the loop
+     * has closed its handles; without this second call the context leaks. */
     lws_context_destroy(h->cx);
-    uv_close((uv_handle_t *)&h->sweep, on_sweep_closed);
+    hub_free(h->batch);
+    hub_free(h);
 }

@@ -36,7 +36,6 @@ static void on_grace(uv_timer_t *t)
 {
     struct daemon *d = t->data;
     hub_http_stop(d->http);
-    d->http = NULL;
     uv_close((uv_handle_t *)&d->grace, NULL);
 }
 
@@ -109,6 +108,7 @@ int main(int argc, char **argv)
             hub_http_port(d.http));
 
     uv_run(&d.loop, UV_RUN_DEFAULT);
+    hub_http_free(d.http);
     status = 0;
 
 fail_apps:

@@ -1,0 +1,993 @@
+/* socketio.c - Socket.IO v5 on top of the Engine.IO engine: the server, one client per Engine.IO
+ * session, namespaces, CONNECT/DISCONNECT and event dispatch. Emitting lives in emit.c.
+ *
+ * The shape follows the reference's client.js (per session: decoder, sockets by namespace, connect
+ * timeout), namespace.js (middlewares, then _doConnect) and socket.js (_onpacket, _onclose). Unlike
+ * the reference, hooks run synchronously; the reference's process.nextTick hops only reorder user
+ * code. */
+#include "sio_internal.h"
+
+#include <openssl/rand.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "b64.h"
+#include "hub_alloc.h"
+#include "log.h"
+
+#define CONTAINER_OF(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+
+struct server_box {
+    struct hub_server srv;
+    struct hub_config own_cfg; /* used when hub_server_new() got no config */
+    int has_own_cfg;
+};
+
+/* ---- deadlines: a min-heap on the server's one timer ------------------------------------------
+ */
+
+static void heap_set(hub_server *srv, size_t i, struct hub_deadline *dl)
+{
+    srv->heap[i] = dl;
+    dl->idx = i;
+}
+
+static void heap_up(hub_server *srv, size_t i)
+{
+    struct hub_deadline *dl = srv->heap[i];
+
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (srv->heap[parent]->due <= dl->due) break;
+        heap_set(srv, i, srv->heap[parent]);
+        i = parent;
+    }
+    heap_set(srv, i, dl);
+}
+
+static void heap_down(hub_server *srv, size_t i)
+{
+    struct hub_deadline *dl = srv->heap[i];
+    size_t n = srv->heap_len;
+
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, min = i;
+        uint64_t due = dl->due;
+        if (l < n && srv->heap[l]->due < due) {
+            min = l;
+            due = srv->heap[l]->due;
+        }
+        if (r < n && srv->heap[r]->due < due) min = r;
+        if (min == i) break;
+        heap_set(srv, i, srv->heap[min]);
+        i = min;
+    }
+    heap_set(srv, i, dl);
+}
+
+static void on_timer(uv_timer_t *t);
+
+static void timer_update(hub_server *srv)
+{
+    uint64_t now, due;
+
+    if (srv->finalizing) return;
+    if (!srv->heap_len) {
+        uv_timer_stop(&srv->timer);
+        return;
+    }
+    now = uv_now(srv->loop);
+    due = srv->heap[0]->due;
+    uv_timer_start(&srv->timer, on_timer, due > now ? due - now : 0, 0);
+}
+
+static void heap_remove(hub_server *srv, struct hub_deadline *dl)
+{
+    size_t i = dl->idx;
+    struct hub_deadline *last = srv->heap[--srv->heap_len];
+
+    dl->idx = HUB_DEADLINE_IDLE;
+    if (last == dl) return;
+    heap_set(srv, i, last);
+    if (i > 0 && srv->heap[(i - 1) / 2]->due > last->due)
+        heap_up(srv, i);
+    else
+        heap_down(srv, i);
+}
+
+void hub_sio_deadline_cancel(hub_server *srv, struct hub_deadline *dl)
+{
+    int was_root;
+
+    if (dl->idx == HUB_DEADLINE_IDLE) return;
+    was_root = dl->idx == 0;
+    heap_remove(srv, dl);
+    if (was_root) timer_update(srv);
+}
+
+int hub_sio_deadline_arm(hub_server *srv, struct hub_deadline *dl, uint64_t delay_ms)
+{
+    hub_sio_deadline_cancel(srv, dl);
+    if (srv->finalizing) return HUB_ESTATE;
+    if (srv->heap_len == srv->heap_cap) {
+        size_t cap = srv->heap_cap ? srv->heap_cap * 2 : 64;
+        struct hub_deadline **h = hub_realloc(srv->heap, cap * sizeof(*h));
+        if (!h) return HUB_ENOMEM;
+        srv->heap = h;
+        srv->heap_cap = cap;
+    }
+    dl->due = uv_now(srv->loop) + delay_ms;
+    heap_set(srv, srv->heap_len++, dl);
+    heap_up(srv, dl->idx);
+    if (dl->idx == 0) timer_update(srv);
+    return 0;
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    hub_server *srv = t->data;
+    uint64_t now = uv_now(srv->loop);
+
+    while (srv->heap_len && srv->heap[0]->due <= now) {
+        struct hub_deadline *dl = srv->heap[0];
+        heap_remove(srv, dl);
+        dl->fire(dl);
+    }
+    timer_update(srv);
+}
+
+/* ---- sockets -----------------------------------------------------------------------------------
+ */
+
+void hub_sio_socket_hold(hub_socket *s)
+{
+    s->refs++;
+}
+
+void hub_sio_socket_release(hub_socket *s)
+{
+    if (--s->refs > 0) return;
+    json_decref(s->handshake);
+    json_decref(s->reject_data);
+    hub_free(s->reject_msg);
+    hub_free(s);
+}
+
+/* 20 URL-safe base64 characters from 15 random bytes, as the reference's base64id. */
+static int socket_id_new(const hub_nsp *nsp, char id[HUB_SOCKET_ID_LEN + 1])
+{
+    uint8_t raw[15];
+    int attempt;
+    size_t i;
+
+    for (attempt = 0; attempt < 8; attempt++) {
+        if (RAND_bytes(raw, sizeof(raw)) != 1) return HUB_EIO;
+        b64_encode(raw, sizeof(raw), id);
+        id[HUB_SOCKET_ID_LEN] = '\0';
+        for (i = 0; i < HUB_SOCKET_ID_LEN; i++) {
+            if (id[i] == '/')
+                id[i] = '_';
+            else if (id[i] == '+')
+                id[i] = '-';
+        }
+        if (!hub_map_get(&nsp->sockets, id, HUB_SOCKET_ID_LEN)) return 0;
+    }
+    return HUB_EEXISTS;
+}
+
+static hub_socket *socket_new(hub_nsp *nsp, struct hub_client *c, json_t *auth)
+{
+    hub_socket *s = hub_calloc(1, sizeof(*s));
+    json_t *base;
+
+    if (!s) return NULL;
+    if (socket_id_new(nsp, s->id)) goto fail;
+    base = c->es ? eio_session_handshake(c->es) : NULL;
+    s->handshake = json_is_object(base) ? json_copy(base) : json_object();
+    if (!s->handshake || json_object_set(s->handshake, "auth", auth)) goto fail;
+    s->nsp = nsp;
+    s->c = c;
+    s->state = HUB_S_PRECONNECT;
+    s->refs = 1;
+    return s;
+
+fail:
+    json_decref(s->handshake);
+    hub_free(s);
+    return NULL;
+}
+
+static void client_hold(struct hub_client *c);
+static void client_release(struct hub_client *c);
+
+/* The reference's socket._onclose(): leave everything, tell the user, fail the acks. */
+static void socket_close(hub_socket *s, const char *reason)
+{
+    struct hub_client *c = s->c;
+    hub_nsp *nsp = s->nsp;
+    struct hub_hook *h;
+
+    if (s->state != HUB_S_CONNECTED) return;
+    s->state = HUB_S_CLOSED;
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        c->sockets = s->next;
+    if (s->next) s->next->prev = s->prev;
+    s->prev = s->next = NULL;
+    hub_map_del(&nsp->sockets, s->id, HUB_SOCKET_ID_LEN);
+    hub_rooms_leave_all(nsp->rooms, s->id);
+    hub_log(HUB_LOG_DEBUG, "socket %s left %s: %s", s->id, nsp->name, reason);
+    for (h = nsp->disconnect.head; h; h = h->next)
+        h->fn.disconnect(s, reason, h->ud);
+    hub_sio_socket_fail_acks(s);
+    hub_sio_socket_release(s); /* the client list's reference */
+}
+
+/* ---- clients -----------------------------------------------------------------------------------
+ */
+
+static void server_maybe_finalize(hub_server *srv);
+
+static void client_hold(struct hub_client *c)
+{
+    c->refs++;
+}
+
+static void client_release(struct hub_client *c)
+{
+    hub_server *srv = c->srv;
+
+    if (--c->refs > 0) return;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        srv->clients = c->next;
+    if (c->next) c->next->prev = c->prev;
+    srv->nclients--;
+    hub_sio_deadline_cancel(srv, &c->connect_dl);
+    sio_decoder_free(c->dec);
+    hub_free(c);
+    server_maybe_finalize(srv);
+}
+
+/* The session is gone (or the server lets go of it): every socket leaves with reason. */
+static void client_detach(struct hub_client *c, const char *reason)
+{
+    if (!c->es) return;
+    eio_session_set_user(c->es, NULL);
+    c->es = NULL;
+    c->closing = 1;
+    hub_sio_deadline_cancel(c->srv, &c->connect_dl);
+    client_hold(c);
+    while (c->sockets)
+        socket_close(c->sockets, reason);
+    client_release(c);
+    client_release(c); /* the session's reference */
+}
+
+/* A protocol violation or a server decision: the sockets leave now, the session closes. */
+static void client_fail(struct hub_client *c, const char *reason)
+{
+    if (c->closing) return;
+    c->closing = 1;
+    client_hold(c);
+    while (c->sockets)
+        socket_close(c->sockets, reason);
+    if (c->es) eio_session_close(c->es);
+    client_release(c);
+}
+
+static void on_connect_timeout(struct hub_deadline *dl)
+{
+    struct hub_client *c = CONTAINER_OF(dl, struct hub_client, connect_dl);
+
+    if (!c->sockets && !c->closing && c->es) {
+        hub_log(HUB_LOG_DEBUG, "session %s: no namespace joined in time", eio_session_id(c->es));
+        c->closing = 1;
+        eio_session_close(c->es);
+    }
+}
+
+static hub_socket *client_socket(const struct hub_client *c, const char *nsp)
+{
+    hub_socket *s;
+
+    for (s = c->sockets; s; s = s->next)
+        if (strcmp(s->nsp->name, nsp) == 0) return s;
+    return NULL;
+}
+
+/* ---- CONNECT -----------------------------------------------------------------------------------
+ */
+
+static void connect_error(struct hub_client *c, const char *nsp, const char *message, json_t *data)
+{
+    json_t *o = json_object();
+
+    if (o && !json_object_set_new(o, "message", json_string(message)) &&
+        (!data || !json_object_set(o, "data", data)))
+        hub_sio_send_packet(c, SIO_CONNECT_ERROR, nsp, o);
+    json_decref(o);
+}
+
+/* Accepts s: the reference's _doConnect + _onconnect. Returns 0 or HUB_ENOMEM (s not accepted). */
+static int socket_accept(hub_socket *s)
+{
+    struct hub_client *c = s->c;
+    hub_nsp *nsp = s->nsp;
+    json_t *reply;
+    int rc;
+
+    rc = hub_map_put(&nsp->sockets, s->id, HUB_SOCKET_ID_LEN, s);
+    if (rc) return rc;
+    rc = hub_rooms_join(nsp->rooms, s->id, s, s->id);
+    if (rc < 0) {
+        hub_map_del(&nsp->sockets, s->id, HUB_SOCKET_ID_LEN);
+        return rc;
+    }
+    s->state = HUB_S_CONNECTED;
+    s->next = c->sockets;
+    if (c->sockets) c->sockets->prev = s;
+    c->sockets = s;
+    hub_sio_socket_hold(s); /* the client list's reference */
+    hub_sio_deadline_cancel(c->srv, &c->connect_dl);
+    reply = json_pack("{s:s}", "sid", s->id);
+    if (reply) hub_sio_send_packet(c, SIO_CONNECT, nsp->name, reply);
+    json_decref(reply);
+    return 0;
+}
+
+static void client_connect(struct hub_client *c, const struct sio_packet *p)
+{
+    hub_server *srv = c->srv;
+    hub_nsp *nsp = hub_server_nsp(srv, p->nsp);
+    json_t *auth;
+    hub_socket *s;
+    struct hub_hook *h;
+    int refused = 0, rc;
+
+    if (!nsp) {
+        connect_error(c, p->nsp, "Invalid namespace", NULL);
+        return;
+    }
+    auth = p->data ? json_incref(p->data) : json_object();
+    s = auth ? socket_new(nsp, c, auth) : NULL;
+    if (!s) {
+        json_decref(auth);
+        connect_error(c, p->nsp, hub_strerror(HUB_ENOMEM), NULL);
+        return;
+    }
+    for (h = nsp->use.head; h && !refused; h = h->next) {
+        rc = h->fn.connect(s, auth, h->ud);
+        if (c->closing || srv->shut) break;
+        if (rc) refused = 1;
+    }
+    if (c->closing || srv->shut) {
+        /* the reference: "next called after client was closed - ignoring socket" */
+        hub_rooms_leave_all(nsp->rooms, s->id);
+    } else if (refused) {
+        hub_rooms_leave_all(nsp->rooms, s->id);
+        connect_error(c, nsp->name, s->reject_msg ? s->reject_msg : "connection rejected",
+                      s->reject_data);
+    } else if ((rc = socket_accept(s)) != 0) {
+        hub_rooms_leave_all(nsp->rooms, s->id);
+        connect_error(c, nsp->name, hub_strerror(rc), NULL);
+    } else {
+        hub_log(HUB_LOG_DEBUG, "socket %s joined %s", s->id, nsp->name);
+        for (h = nsp->connection.head; h && s->state == HUB_S_CONNECTED; h = h->next)
+            h->fn.connection(s, h->ud);
+    }
+    json_decref(auth);
+    hub_sio_socket_release(s);
+}
+
+/* ---- events ------------------------------------------------------------------------------------
+ */
+
+static void socket_event(hub_socket *s, const struct sio_packet *p)
+{
+    hub_nsp *nsp = s->nsp;
+    const json_t *jname = json_array_get(p->data, 0);
+    size_t n = json_array_size(p->data), i;
+    struct hub_evhandlers *evh;
+    struct hub_hook *h;
+    struct hub_ack ack;
+    struct hub_event ev;
+    json_t *args = json_array();
+
+    if (!args) return;
+    for (i = 1; i < n; i++) {
+        if (json_array_append(args, json_array_get(p->data, i))) {
+            json_decref(args);
+            return;
+        }
+    }
+    ev.name = json_string_value(jname);
+    ev.args = args;
+    ev.bufs = p->bufs;
+    ev.nbufs = p->nbufs;
+    ev.ack = NULL;
+    if (p->id != SIO_NO_ID) {
+        memset(&ack, 0, sizeof(ack));
+        ack.nsp = nsp;
+        memcpy(ack.sid, s->id, sizeof(ack.sid));
+        ack.id = p->id;
+        ack.borrowed = 1;
+        ev.ack = &ack;
+    }
+    hub_sio_socket_hold(s);
+    for (h = nsp->any.head; h && s->state == HUB_S_CONNECTED; h = h->next)
+        h->fn.event(s, &ev, h->ud);
+    evh = hub_map_get(&nsp->events, ev.name, json_string_length(jname));
+    for (h = evh ? evh->hooks.head : NULL; h && s->state == HUB_S_CONNECTED; h = h->next)
+        h->fn.event(s, &ev, h->ud);
+    hub_sio_socket_release(s);
+    json_decref(args);
+}
+
+static void client_packet(struct hub_client *c, struct sio_packet *p)
+{
+    hub_socket *s = client_socket(c, p->nsp);
+
+    if (!s && p->type == SIO_CONNECT) {
+        client_connect(c, p);
+        return;
+    }
+    if (!s || p->type == SIO_CONNECT || p->type == SIO_CONNECT_ERROR) {
+        /* the reference's client.ondecoded(): "invalid state", client.close() */
+        hub_log(HUB_LOG_DEBUG, "session %s: packet type %d for %s in the wrong state",
+                c->es ? eio_session_id(c->es) : "?", (int)p->type, p->nsp);
+        client_fail(c, "forced server close");
+        return;
+    }
+    switch (p->type) {
+    case SIO_EVENT:
+    case SIO_BINARY_EVENT:
+        socket_event(s, p);
+        break;
+    case SIO_ACK:
+    case SIO_BINARY_ACK:
+        hub_sio_on_ack(s, p);
+        break;
+    case SIO_DISCONNECT:
+        socket_close(s, "client namespace disconnect");
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- Engine.IO callbacks -----------------------------------------------------------------------
+ */
+
+static void on_open(void *ud, eio_session *es)
+{
+    hub_server *srv = ud;
+    struct hub_client *c;
+
+    if (srv->shut) {
+        eio_session_close(es);
+        return;
+    }
+    c = hub_calloc(1, sizeof(*c));
+    if (!c) goto fail;
+    c->dec = sio_decoder_new(&srv->lim);
+    if (!c->dec) {
+        hub_free(c);
+        goto fail;
+    }
+    c->srv = srv;
+    c->es = es;
+    c->refs = 1;
+    c->connect_dl.idx = HUB_DEADLINE_IDLE;
+    c->connect_dl.fire = on_connect_timeout;
+    c->next = srv->clients;
+    if (srv->clients) srv->clients->prev = c;
+    srv->clients = c;
+    srv->nclients++;
+    eio_session_set_user(es, c);
+    if (srv->cfg->connect_timeout_ms > 0 &&
+        hub_sio_deadline_arm(srv, &c->connect_dl, (uint64_t)srv->cfg->connect_timeout_ms)) {
+        c->closing = 1;
+        goto fail;
+    }
+    return;
+
+fail:
+    hub_log(HUB_LOG_ERROR, "out of memory opening a session");
+    eio_session_close(es);
+}
+
+static void on_message(void *ud, eio_session *es, const uint8_t *data, size_t len, int binary)
+{
+    struct hub_client *c = eio_session_user(es);
+    struct sio_packet p;
+    int rc;
+
+    (void)ud;
+    if (!c || c->closing) return;
+    rc = binary ? sio_decoder_feed_binary(c->dec, data, len, &p)
+                : sio_decoder_feed_text(c->dec, (const char *)data, len, &p);
+    if (rc < 0) {
+        hub_log(HUB_LOG_DEBUG, "session %s: bad Socket.IO packet: %s", eio_session_id(es),
+                hub_strerror(rc));
+        client_fail(c, "parse error");
+        return;
+    }
+    if (rc == 0) return;
+    client_hold(c);
+    client_packet(c, &p);
+    sio_packet_clear(&p);
+    client_release(c);
+}
+
+static void on_close(void *ud, eio_session *es, const char *reason)
+{
+    struct hub_client *c = eio_session_user(es);
+
+    (void)ud;
+    if (c) client_detach(c, reason);
+}
+
+static const struct eio_callbacks engine_callbacks = {
+    .open = on_open,
+    .message = on_message,
+    .close = on_close,
+};
+
+/* ---- server ------------------------------------------------------------------------------------
+ */
+
+hub_server *hub_server_new(uv_loop_t *loop, const struct hub_config *cfg)
+{
+    struct server_box *box;
+    hub_server *srv;
+    struct eio_options opt;
+    uint64_t seed[2];
+
+    if (!loop) return NULL;
+    if (RAND_bytes((unsigned char *)seed, sizeof(seed)) != 1) return NULL;
+    box = hub_calloc(1, sizeof(*box));
+    if (!box) return NULL;
+    srv = &box->srv;
+    if (!cfg) {
+        hub_config_init(&box->own_cfg);
+        box->has_own_cfg = 1;
+        cfg = &box->own_cfg;
+    }
+    srv->loop = loop;
+    srv->cfg = cfg;
+    srv->k0 = seed[0];
+    srv->k1 = seed[1];
+    srv->lim.max_attachments = cfg->max_attachments;
+    srv->lim.max_bytes = cfg->max_payload;
+    hub_map_init(&srv->nsps, srv->k0, srv->k1);
+
+    memset(&opt, 0, sizeof(opt));
+    opt.ping_interval_ms = cfg->ping_interval_ms;
+    opt.ping_timeout_ms = cfg->ping_timeout_ms;
+    opt.upgrade_timeout_ms = cfg->upgrade_timeout_ms;
+    opt.max_payload = cfg->max_payload;
+    opt.max_buffered_bytes = cfg->max_buffered_bytes;
+    opt.allow_eio3 = cfg->allow_eio3;
+    srv->eio = eio_server_new(loop, &opt, &engine_callbacks, srv);
+    if (!srv->eio) goto fail_eio;
+    if (uv_timer_init(loop, &srv->timer)) goto fail_timer;
+    srv->timer.data = srv;
+    return srv;
+
+fail_timer:
+    eio_server_free(srv->eio);
+fail_eio:
+    if (box->has_own_cfg) hub_config_free(&box->own_cfg);
+    hub_free(box);
+    return NULL;
+}
+
+eio_server *hub_server_engine(hub_server *srv)
+{
+    return srv->eio;
+}
+
+uv_loop_t *hub_server_loop(hub_server *srv)
+{
+    return srv->loop;
+}
+
+const struct hub_config *hub_server_config(hub_server *srv)
+{
+    return srv->cfg;
+}
+
+void hub_server_shutdown(hub_server *srv)
+{
+    struct hub_client *c, *next;
+
+    if (!srv || srv->shut) return;
+    srv->shut = 1;
+    c = srv->clients;
+    if (c) client_hold(c);
+    while (c) {
+        client_detach(c, "server shutting down");
+        next = c->next;
+        if (next) client_hold(next);
+        client_release(c);
+        c = next;
+    }
+    hub_sio_server_fail_acks(srv);
+    if (srv->eio) {
+        eio_server *eio = srv->eio;
+        srv->eio = NULL;
+        eio_server_free(eio);
+    }
+}
+
+static void nsp_free(hub_nsp *nsp);
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    struct server_box *box = CONTAINER_OF(h, struct server_box, srv.timer);
+
+    if (box->has_own_cfg) hub_config_free(&box->own_cfg);
+    hub_free(box);
+}
+
+static void server_maybe_finalize(hub_server *srv)
+{
+    size_t pos = 0;
+    void *v;
+
+    if (!srv->freeing || srv->finalizing || srv->nclients) return;
+    srv->finalizing = 1;
+    while (hub_map_next(&srv->nsps, &pos, NULL, NULL, &v))
+        nsp_free(v);
+    hub_map_clear(&srv->nsps);
+    hub_free(srv->heap);
+    srv->heap = NULL;
+    srv->heap_len = srv->heap_cap = 0;
+    uv_timer_stop(&srv->timer);
+    uv_close((uv_handle_t *)&srv->timer, on_timer_closed);
+}
+
+void hub_server_free(hub_server *srv)
+{
+    if (!srv) return;
+    hub_server_shutdown(srv);
+    srv->freeing = 1;
+    server_maybe_finalize(srv);
+}
+
+/* ---- namespaces --------------------------------------------------------------------------------
+ */
+
+static void hooks_clear(struct hub_hooks *hs)
+{
+    struct hub_hook *h, *next;
+
+    for (h = hs->head; h; h = next) {
+        next = h->next;
+        hub_free(h);
+    }
+    hs->head = hs->tail = NULL;
+}
+
+static int hooks_add(struct hub_hooks *hs, void *ud, struct hub_hook **out)
+{
+    struct hub_hook *h = hub_calloc(1, sizeof(*h));
+
+    if (!h) return HUB_ENOMEM;
+    h->ud = ud;
+    if (hs->tail)
+        hs->tail->next = h;
+    else
+        hs->head = h;
+    hs->tail = h;
+    *out = h;
+    return 0;
+}
+
+static void nsp_free(hub_nsp *nsp)
+{
+    size_t pos = 0;
+    void *v;
+
+    while (hub_map_next(&nsp->events, &pos, NULL, NULL, &v)) {
+        struct hub_evhandlers *evh = v;
+        hooks_clear(&evh->hooks);
+        hub_free(evh->name);
+        hub_free(evh);
+    }
+    hub_map_clear(&nsp->events);
+    hub_map_clear(&nsp->sockets);
+    hooks_clear(&nsp->any);
+    hooks_clear(&nsp->use);
+    hooks_clear(&nsp->connection);
+    hooks_clear(&nsp->disconnect);
+    hub_rooms_free(nsp->rooms);
+    hub_free(nsp->name);
+    hub_free(nsp);
+}
+
+hub_nsp *hub_server_nsp(hub_server *srv, const char *name)
+{
+    if (!srv || !name) return NULL;
+    return hub_map_get(&srv->nsps, name, strlen(name));
+}
+
+hub_nsp *hub_server_of(hub_server *srv, const char *name)
+{
+    hub_nsp *nsp;
+    size_t len, slash;
+
+    if (!srv || !name || srv->shut) return NULL;
+    if (name[0] == '/' && (nsp = hub_server_nsp(srv, name))) return nsp;
+    nsp = hub_calloc(1, sizeof(*nsp));
+    if (!nsp) return NULL;
+    slash = name[0] != '/';
+    len = strlen(name) + slash;
+    nsp->name = hub_malloc(len + 1);
+    if (!nsp->name) goto fail_name;
+    nsp->name[0] = '/';
+    memcpy(nsp->name + slash, name, len + 1 - slash);
+    if (slash) {
+        hub_nsp *found = hub_server_nsp(srv, nsp->name);
+        if (found) {
+            hub_free(nsp->name);
+            hub_free(nsp);
+            return found;
+        }
+    }
+    nsp->len = len;
+    nsp->srv = srv;
+    nsp->rooms = hub_rooms_new(srv->k0, srv->k1);
+    if (!nsp->rooms) goto fail_rooms;
+    hub_map_init(&nsp->sockets, srv->k0, srv->k1 ^ 0x5bd1e995ULL);
+    hub_map_init(&nsp->events, srv->k0 ^ 0x5bd1e995ULL, srv->k1);
+    if (hub_map_put(&srv->nsps, nsp->name, nsp->len, nsp)) goto fail_put;
+    return nsp;
+
+fail_put:
+    hub_rooms_free(nsp->rooms);
+fail_rooms:
+    hub_free(nsp->name);
+fail_name:
+    hub_free(nsp);
+    return NULL;
+}
+
+const char *hub_nsp_name(const hub_nsp *nsp)
+{
+    return nsp->name;
+}
+
+hub_server *hub_nsp_server(const hub_nsp *nsp)
+{
+    return nsp->srv;
+}
+
+size_t hub_nsp_count(const hub_nsp *nsp)
+{
+    return hub_map_count(&nsp->sockets);
+}
+
+hub_socket *hub_nsp_socket(hub_nsp *nsp, const char *id)
+{
+    if (!nsp || !id) return NULL;
+    return hub_map_get(&nsp->sockets, id, strlen(id));
+}
+
+hub_socket *hub_nsp_sockets_next(hub_nsp *nsp, size_t *pos)
+{
+    void *v;
+
+    return hub_map_next(&nsp->sockets, pos, NULL, NULL, &v) ? v : NULL;
+}
+
+size_t hub_nsp_room_size(const hub_nsp *nsp, const char *room)
+{
+    return room ? hub_rooms_size(nsp->rooms, room) : 0;
+}
+
+int hub_nsp_use(hub_nsp *nsp, hub_connect_fn fn, void *ud)
+{
+    struct hub_hook *h;
+    int rc;
+
+    if (!nsp || !fn) return HUB_EINVAL;
+    if ((rc = hooks_add(&nsp->use, ud, &h))) return rc;
+    h->fn.connect = fn;
+    return 0;
+}
+
+int hub_nsp_on_connection(hub_nsp *nsp, hub_connection_fn fn, void *ud)
+{
+    struct hub_hook *h;
+    int rc;
+
+    if (!nsp || !fn) return HUB_EINVAL;
+    if ((rc = hooks_add(&nsp->connection, ud, &h))) return rc;
+    h->fn.connection = fn;
+    return 0;
+}
+
+int hub_nsp_on_disconnect(hub_nsp *nsp, hub_disconnect_fn fn, void *ud)
+{
+    struct hub_hook *h;
+    int rc;
+
+    if (!nsp || !fn) return HUB_EINVAL;
+    if ((rc = hooks_add(&nsp->disconnect, ud, &h))) return rc;
+    h->fn.disconnect = fn;
+    return 0;
+}
+
+int hub_nsp_on(hub_nsp *nsp, const char *event, hub_event_fn fn, void *ud)
+{
+    struct hub_evhandlers *evh;
+    struct hub_hook *h;
+    size_t len;
+    int rc;
+
+    if (!nsp || !fn) return HUB_EINVAL;
+    if (!event) {
+        if ((rc = hooks_add(&nsp->any, ud, &h))) return rc;
+        h->fn.event = fn;
+        return 0;
+    }
+    len = strlen(event);
+    evh = hub_map_get(&nsp->events, event, len);
+    if (!evh) {
+        evh = hub_calloc(1, sizeof(*evh));
+        if (!evh) return HUB_ENOMEM;
+        evh->name = hub_strndup(event, len);
+        evh->len = len;
+        if (!evh->name || hub_map_put(&nsp->events, evh->name, len, evh)) {
+            hub_free(evh->name);
+            hub_free(evh);
+            return HUB_ENOMEM;
+        }
+    }
+    if ((rc = hooks_add(&evh->hooks, ud, &h))) return rc;
+    h->fn.event = fn;
+    return 0;
+}
+
+int hub_connect_reject(hub_socket *s, const char *message, json_t *data)
+{
+    char *msg;
+
+    if (!s || !message) {
+        json_decref(data);
+        return HUB_EINVAL;
+    }
+    if (s->state != HUB_S_PRECONNECT) {
+        json_decref(data);
+        return HUB_ESTATE;
+    }
+    msg = hub_strdup(message);
+    if (!msg) {
+        json_decref(data);
+        return HUB_ENOMEM;
+    }
+    hub_free(s->reject_msg);
+    json_decref(s->reject_data);
+    s->reject_msg = msg;
+    s->reject_data = data;
+    return 0;
+}
+
+/* ---- socket accessors, rooms, disconnect --------------------------------------------------------
+ */
+
+const char *hub_socket_id(const hub_socket *s)
+{
+    return s->id;
+}
+
+hub_nsp *hub_socket_nsp(const hub_socket *s)
+{
+    return s->nsp;
+}
+
+hub_server *hub_socket_server(const hub_socket *s)
+{
+    return s->nsp->srv;
+}
+
+int hub_socket_connected(const hub_socket *s)
+{
+    return s->state == HUB_S_CONNECTED;
+}
+
+const json_t *hub_socket_handshake(const hub_socket *s)
+{
+    return s->handshake;
+}
+
+const char *hub_socket_session_id(const hub_socket *s)
+{
+    return s->c && s->c->es ? eio_session_id(s->c->es) : NULL;
+}
+
+const char *hub_socket_transport(const hub_socket *s)
+{
+    return s->c && s->c->es ? eio_session_transport(s->c->es) : NULL;
+}
+
+void hub_socket_set_user(hub_socket *s, void *user)
+{
+    s->user = user;
+}
+
+void *hub_socket_user(const hub_socket *s)
+{
+    return s->user;
+}
+
+int hub_socket_join(hub_socket *s, const char *room)
+{
+    hub_rooms *rooms;
+    size_t count, max;
+    int rc;
+
+    if (!s || !room) return HUB_EINVAL;
+    if (s->state == HUB_S_CLOSED) return HUB_ECLOSED;
+    rooms = s->nsp->rooms;
+    if (hub_rooms_has(rooms, s->id, room)) return 0;
+    count = hub_rooms_of_count(rooms, s->id);
+    if (count && hub_rooms_has(rooms, s->id, s->id)) count--;
+    max = s->nsp->srv->cfg->max_rooms_per_socket;
+    if (max && count >= max) return HUB_ELIMIT;
+    rc = hub_rooms_join(rooms, s->id, s, room);
+    return rc < 0 ? rc : 0;
+}
+
+int hub_socket_leave(hub_socket *s, const char *room)
+{
+    if (!s || !room) return HUB_EINVAL;
+    return hub_rooms_leave(s->nsp->rooms, s->id, room);
+}
+
+size_t hub_socket_room_count(const hub_socket *s)
+{
+    return hub_rooms_of_count(s->nsp->rooms, s->id);
+}
+
+int hub_socket_in_room(const hub_socket *s, const char *room)
+{
+    return room ? hub_rooms_has(s->nsp->rooms, s->id, room) : 0;
+}
+
+int hub_socket_rooms_next(const hub_socket *s, size_t *pos, const char **room)
+{
+    return hub_rooms_of_next(s->nsp->rooms, s->id, pos, room);
+}
+
+int hub_socket_disconnect(hub_socket *s, int close_transport)
+{
+    struct hub_client *c;
+
+    if (!s) return HUB_EINVAL;
+    if (s->state == HUB_S_PRECONNECT) return HUB_ESTATE;
+    if (s->state == HUB_S_CLOSED) return HUB_ECLOSED;
+    c = s->c;
+    if (!close_transport) {
+        hub_sio_send_packet(c, SIO_DISCONNECT, s->nsp->name, NULL);
+        socket_close(s, "server namespace disconnect");
+        return 0;
+    }
+    /* the reference's client._disconnect(): every namespace, then the transport */
+    client_hold(c);
+    while (c->sockets) {
+        hub_socket *t = c->sockets;
+        hub_sio_send_packet(c, SIO_DISCONNECT, t->nsp->name, NULL);
+        socket_close(t, "server namespace disconnect");
+    }
+    if (!c->closing) {
+        c->closing = 1;
+        if (c->es) eio_session_close(c->es);
+    }
+    client_release(c);
+    return 0;
+}
