@@ -15,26 +15,15 @@
  *                  {"count":N,"responses":[...]} (plus "error":"timeout" when some did not answer)
  *   "kick"         disconnects the socket from the namespace
  * SIGINT / SIGTERM: graceful shutdown, exit status 0. */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
 
 #include "config.h"
-#include "http.h"
+#include "run.h"
 #include "hubbub.h"
 
-#define SHUTDOWN_GRACE_MS 200
-
-struct app {
-    uv_loop_t loop;
-    uv_signal_t sigint, sigterm;
-    uv_timer_t grace;
-    hub_server *srv;
-    hub_http *http;
-    int stopping;
-};
 
 /* ---- hooks and handlers ------------------------------------------------------------------------
  */
@@ -228,44 +217,12 @@ static int setup(hub_server *srv)
     return 0;
 }
 
-/* ---- process -----------------------------------------------------------------------------------
- */
-
-static void on_grace(uv_timer_t *t)
-{
-    struct app *a = t->data;
-
-    hub_http_stop(a->http);
-    a->http = NULL;
-    uv_close((uv_handle_t *)&a->grace, NULL);
-}
-
-/* Sockets leave with "server shutting down" and sessions get their close packet; the listener stops
- * a moment later, when those have gone out; then the loop runs dry and main() returns. */
-static void on_signal(uv_signal_t *sig, int signum)
-{
-    struct app *a = sig->data;
-
-    (void)signum;
-    if (a->stopping) return;
-    a->stopping = 1;
-    uv_close((uv_handle_t *)&a->sigint, NULL);
-    uv_close((uv_handle_t *)&a->sigterm, NULL);
-    hub_server_shutdown(a->srv);
-    uv_timer_init(&a->loop, &a->grace);
-    a->grace.data = a;
-    uv_timer_start(&a->grace, on_grace, SHUTDOWN_GRACE_MS, 0);
-}
-
-static void close_any(uv_handle_t *h, void *arg)
-{
-    (void)arg;
-    if (!uv_is_closing(h)) uv_close(h, NULL);
-}
+/* ---- process ----------------------------------------------------------------------------------- */
 
 int main(int argc, char **argv)
 {
-    static struct app a;
+    static uv_loop_t loop;
+    hub_server *srv;
     struct hub_config cfg;
     char err[512];
     char **args;
@@ -288,40 +245,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "hubbub-example: %s\n", err);
         return 2;
     }
-    signal(SIGPIPE, SIG_IGN);
-
-    uv_loop_init(&a.loop);
-    a.srv = hub_server_new(&a.loop, &cfg);
-    if (!a.srv) {
-        fprintf(stderr, "hubbub-example: cannot create the server\n");
-        goto fail_server;
-    }
-    if (setup(a.srv)) {
+    uv_loop_init(&loop);
+    srv = hub_server_new(&loop, &cfg);
+    if (!srv || setup(srv)) {
         fprintf(stderr, "hubbub-example: out of memory\n");
-        goto fail_setup;
+        hub_server_free(srv);
+        uv_run(&loop, UV_RUN_DEFAULT);
+        uv_loop_close(&loop);
+    } else {
+        status = hub_run(srv, &cfg); /* serves until SIGINT/SIGTERM, then frees srv */
     }
-    a.http = hub_http_start(a.srv, &cfg, err, sizeof(err));
-    if (!a.http) {
-        fprintf(stderr, "hubbub-example: %s\n", err);
-        goto fail_setup;
-    }
-    uv_signal_init(&a.loop, &a.sigint);
-    uv_signal_init(&a.loop, &a.sigterm);
-    a.sigint.data = a.sigterm.data = &a;
-    uv_signal_start(&a.sigint, on_signal, SIGINT);
-    uv_signal_start(&a.sigterm, on_signal, SIGTERM);
-    printf("listening on %s:%d\n", cfg.host, hub_http_port(a.http));
-    fflush(stdout);
-
-    uv_run(&a.loop, UV_RUN_DEFAULT);
-    status = 0;
-
-fail_setup:
-    hub_server_free(a.srv);
-fail_server:
-    uv_walk(&a.loop, close_any, NULL);
-    uv_run(&a.loop, UV_RUN_DEFAULT);
-    uv_loop_close(&a.loop);
     hub_config_free(&cfg);
     return status;
 }

@@ -157,8 +157,8 @@ int hub_nsp_on(hub_nsp *nsp, const char *event, hub_event_fn fn, void *ud);
 int hub_ack_send(hub_ack *ack, const json_t *args, const struct sio_buf *bufs, size_t nbufs);
 /* Takes ownership of ev->ack so it can be answered after the handler returned. Returns the handle
  * (the caller frees it with hub_ack_free, answered or not) or NULL when ack is NULL, already taken
- * or out of memory. The handle keeps the namespace, the socket id and the ack id, not the socket:
- * it stays safe to use when the socket goes away. */
+ * or out of memory. Once taken, ev->ack itself answers HUB_ESTATE. The handle keeps the namespace,
+ * the socket id and the ack id, not the socket: it stays safe to use when the socket goes away. */
 hub_ack *hub_ack_take(hub_ack *ack);
 /* Frees a taken handle (without answering, if not answered yet). NULL is a no-op. */
 void hub_ack_free(hub_ack *ack);

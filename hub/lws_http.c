@@ -126,13 +126,6 @@ static const struct eio_transport_ops transport_ops = {
 
 /* ---- requests ---- */
 
-static int copy_arg(struct lws *wsi, const char *name, char *buf, int len, const char **out)
-{
-    const char *v = lws_get_urlarg_by_name(wsi, name, buf, len);
-    *out = v;
-    return v != NULL;
-}
-
 static enum eio_method request_method(struct lws *wsi)
 {
     if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI))
@@ -166,41 +159,60 @@ static json_t *request_headers(struct lws *wsi)
     return o;
 }
 
-static json_t *request_query(struct lws *wsi)
-{
-    json_t *o = json_object();
-    char frag[512];
-    for (int i = 0; o; i++) {
-        int n = lws_hdr_copy_fragment(wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i);
-        if (n < 0)
-            break;
-        char *eq = strchr(frag, '=');
-        if (eq)
-            *eq++ = '\0';
-        json_object_set_new(o, frag, json_string(eq ? eq : ""));
-    }
-    return o;
-}
-
-/* Fills req from the wsi's header table. Strings live in the caller's buffers; the JSON objects
- * (only built for handshakes, which need them) must be released with json_decref. */
+/* Fills req from the wsi's header table. Strings live in b; the JSON objects (only built for
+ * handshakes, which need them) must be released with json_decref. */
 struct req_bufs {
     char eio[8], transport[32], sid[64], url[1024], address[64];
 };
 
+/* Walks the query arguments once (lws stores them url-decoded, one fragment per name=value), taking
+ * EIO, transport and sid by exact name. lws_get_urlarg_by_name() is not used: it matches by prefix and
+ * stops at the first argument longer than its buffer. */
+static void request_args(struct lws *wsi, struct eio_request *req, struct req_bufs *b, json_t *query)
+{
+    char frag[1024];
+    for (int i = 0;; i++) {
+        int n = lws_hdr_copy_fragment(wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (n < 0)
+            break;
+        char *eq = strchr(frag, '=');
+        const char *val = eq ? eq + 1 : "";
+        if (eq)
+            *eq = '\0';
+        char *dst = NULL;
+        size_t cap = 0;
+        const char **slot = NULL;
+        if (strcmp(frag, "EIO") == 0)
+            dst = b->eio, cap = sizeof b->eio, slot = &req->eio;
+        else if (strcmp(frag, "transport") == 0)
+            dst = b->transport, cap = sizeof b->transport, slot = &req->transport;
+        else if (strcmp(frag, "sid") == 0)
+            dst = b->sid, cap = sizeof b->sid, slot = &req->sid;
+        if (slot && !*slot) {
+            /* a value too long for its buffer cannot be valid: keep it visibly wrong, not cut */
+            snprintf(dst, cap, "%s", strlen(val) < cap ? val : "?");
+            *slot = dst;
+        }
+        if (query)
+            json_object_set_new(query, frag, json_string(val));
+    }
+}
+
+/* Reads what every request needs; a handshake (no sid) also gets the handshake details. */
 static void request_read(struct lws *wsi, const char *path, struct eio_request *req,
-                         struct req_bufs *b, int full)
+                         struct req_bufs *b)
 {
     memset(req, 0, sizeof(*req));
     req->method = request_method(wsi);
-    copy_arg(wsi, "EIO=", b->eio, sizeof b->eio, &req->eio);
-    copy_arg(wsi, "transport=", b->transport, sizeof b->transport, &req->transport);
-    copy_arg(wsi, "sid=", b->sid, sizeof b->sid, &req->sid);
     char ct[64];
     req->binary_content = lws_hdr_copy(wsi, ct, sizeof ct, WSI_TOKEN_HTTP_CONTENT_TYPE) > 0 &&
                           strncmp(ct, "application/octet-stream", 24) == 0;
-    if (!full)
+    request_args(wsi, req, b, NULL);
+    if (req->sid)
         return;
+    req->query = json_object();
+    req->eio = req->transport = NULL;
+    request_args(wsi, req, b, req->query);
     char args[900];
     int n = lws_hdr_copy(wsi, args, sizeof args, WSI_TOKEN_HTTP_URI_ARGS);
     snprintf(b->url, sizeof b->url, "%s%s%s", path, n > 0 ? "?" : "", n > 0 ? args : "");
@@ -209,7 +221,6 @@ static void request_read(struct lws *wsi, const char *path, struct eio_request *
     req->address = b->address;
     req->secure = lws_is_ssl(wsi);
     req->headers = request_headers(wsi);
-    req->query = request_query(wsi);
 }
 
 static int origin_allowed(const struct hub_config *cfg, const char *origin)
@@ -328,9 +339,7 @@ static int on_http(hub_http *h, struct lws *wsi, struct pss *p, const char *path
     p->eng = eng;
     struct eio_request req;
     struct req_bufs b;
-    char sidbuf[64];
-    int handshake = lws_get_urlarg_by_name(wsi, "sid=", sidbuf, sizeof sidbuf) == NULL;
-    request_read(wsi, path, &req, &b, handshake);
+    request_read(wsi, path, &req, &b);
     if (req.method == EIO_M_OPTIONS && cors_enabled(h->cfg)) {
         p->preflight = 1;
         r.status = 204;
@@ -479,9 +488,7 @@ static int on_ws_filter(hub_http *h, struct lws *wsi, struct pss *p)
     p->eng = eng;
     struct eio_request req;
     struct req_bufs b;
-    char sidbuf[64];
-    int handshake = lws_get_urlarg_by_name(wsi, "sid=", sidbuf, sizeof sidbuf) == NULL;
-    request_read(wsi, path, &req, &b, handshake);
+    request_read(wsi, path, &req, &b);
     eio_session *s = NULL;
     int code = eio_ws_open(eng, &req, wsi, &s);
     json_decref(req.headers);

@@ -65,6 +65,17 @@ describe("engine.io (conformance config)", () => {
       }
     });
 
+    it("query arguments in any order, with extra ones (python-socketio sends transport before EIO)", T, async () => {
+      for (const q of ["transport=polling&EIO=4", "t=Nx1&transport=polling&EIO=4", "EIO=4&b64=1&transport=polling&t=x"]) {
+        const res = await request({ port, path: `/socket.io/?${q}` });
+        assert.equal(res.status, 200, `${q}: ${res.text}`);
+        assertOpenPacket(JSON.parse(res.text.slice(1)), { upgrades: ["websocket"] });
+      }
+      // a name is matched exactly, not by prefix
+      assertEioError(await request({ port, path: "/socket.io/?EIOx=4&transport=polling" }), 5, "Unsupported protocol version", "EIOx");
+      assertEioError(await request({ port, path: "/socket.io/?EIO=4&transports=polling" }), 0, "Transport unknown", "transports");
+    });
+
     it("two handshakes get different sids", T, async () => {
       const a = new PollingSession(port);
       const b = new PollingSession(port);
