@@ -14,6 +14,7 @@
 #include "engine_transport.h"
 #include "hub_alloc.h"
 #include "hub_err.h"
+#include "log.h"
 #include "map.h"
 
 #define SID_LEN 20
@@ -29,6 +30,7 @@ struct eio_server {
     const struct eio_transport_ops *ops;
     struct hub_map sessions;     /* sid -> open or closing session */
     size_t allocated;             /* sessions not yet freed */
+    uint64_t slow_consumers;      /* sessions closed for a send queue over its limit */
     int freeing;
     hub_frame *ping, *noop, *close, *pong_probe;
 };
@@ -126,6 +128,11 @@ uv_loop_t *eio_server_loop(const eio_server *srv)
 size_t eio_server_count(const eio_server *srv)
 {
     return hub_map_count(&srv->sessions);
+}
+
+uint64_t eio_server_slow_consumers(const eio_server *srv)
+{
+    return srv->slow_consumers;
 }
 
 void eio_server_set_transport(eio_server *srv, const struct eio_transport_ops *ops)
@@ -345,6 +352,9 @@ int eio_session_send(eio_session *s, hub_frame *const *frames, size_t n)
         bytes += len;
     }
     if (s->q.bytes + bytes > s->srv->opt.max_buffered_bytes) {
+        s->srv->slow_consumers++;
+        hub_log(HUB_LOG_WARN, "session %s: send queue over %zu bytes, closing (slow consumer)",
+                s->sid, s->srv->opt.max_buffered_bytes);
         finish_deferred(s, "transport error");
         return HUB_EFULL;
     }

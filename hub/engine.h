@@ -48,6 +48,8 @@ void eio_server_free(eio_server *srv);
 uv_loop_t *eio_server_loop(const eio_server *srv);
 /* Number of open sessions. */
 size_t eio_server_count(const eio_server *srv);
+/* Number of sessions closed because their send queue went over max_buffered_bytes. */
+uint64_t eio_server_slow_consumers(const eio_server *srv);
 
 /* Queues n frames to be sent in order, as one unit: all or none. Takes its own references. Returns 0;
  * HUB_ECLOSED when the session is closing; HUB_EFULL when the queue would exceed max_buffered_bytes, in

@@ -770,6 +770,75 @@ static void test_rooms_and_broadcast(void)
     teardown(c, 4);
 }
 
+/* A volatile emit skips a session whose transport is not writeable (a backlog is queued); a session
+ * whose queue would pass maxBufferedBytes is closed as a slow consumer, and nobody else notices. */
+static void test_volatile_and_slow_consumer(void)
+{
+    struct conn c[3];
+    char sid[3][32];
+    hub_nsp *nsp;
+    json_t *a;
+    size_t i;
+
+    setup();
+    reset_seen();
+    nsp = plain_nsp("/");
+    for (i = 0; i < 3; i++) {
+        conn_open(&c[i]);
+        sio_connect(&c[i], "/", NULL, sid[i]);
+    }
+    a = json_pack("[i]", 1);
+    /* c0 gets a packet it does not read: its transport has a backlog */
+    CHECK_INT(hub_socket_emit(hub_nsp_socket(nsp, sid[0]), "backlog", a, NULL, 0), 0);
+    {
+        struct hub_target t = {.is_volatile = 1};
+        CHECK_INT(hub_nsp_emit(nsp, &t, "v", a, NULL, 0), 2);
+    }
+    CHECK_STR(next(&c[0]), "42[\"backlog\",1]");
+    CHECK_INT(pending(&c[0]), 0); /* the volatile packet was dropped for c0 */
+    CHECK_STR(next(&c[1]), "42[\"v\",1]");
+    CHECK_STR(next(&c[2]), "42[\"v\",1]");
+    json_decref(a);
+    teardown(c, 3);
+
+    /* slow consumer: c0 never reads; 64 KiB of backlog is over its limit */
+    hub_config_init(&cfg);
+    cfg.ping_interval_ms = cfg.ping_timeout_ms = 60000;
+    cfg.max_buffered_bytes = 64 * 1024;
+    srv = hub_server_new(&loop, &cfg);
+    eio_server_set_transport(hub_server_engine(srv), &ops);
+    reset_seen();
+    nsp = plain_nsp("/");
+    for (i = 0; i < 2; i++) {
+        conn_open(&c[i]);
+        sio_connect(&c[i], "/", NULL, sid[i]);
+    }
+    {
+        char big[4096];
+        memset(big, 'x', sizeof big - 1);
+        big[sizeof big - 1] = '\0';
+        json_t *b = json_pack("[s]", big);
+        int sent = 0;
+        for (i = 0; i < 32; i++) {
+            if (hub_nsp_emit(nsp, NULL, "big", b, NULL, 0) >= 1)
+                sent++;
+            while (pending(&c[1]))
+                next(&c[1]); /* c1 keeps up */
+        }
+        json_decref(b);
+        CHECK_INT(sent, 32);
+    }
+    run_until(&seen.disconnects, 1, 2000);
+    CHECK_INT(seen.disconnects, 1);
+    CHECK_STR(seen.reason, "transport error");
+    CHECK(hub_nsp_socket(nsp, sid[0]) == NULL);
+    CHECK(hub_nsp_socket(nsp, sid[1]) != NULL);
+    CHECK_INT(eio_server_slow_consumers(hub_server_engine(srv)), 1);
+    send_text(&c[1], "42[\"still\"]");
+    CHECK_STR(seen.event, "still");
+    teardown(c, 2);
+}
+
 static void test_room_limit(void)
 {
     struct conn c[1];
@@ -959,6 +1028,7 @@ int main(void)
     RUN(test_disconnects);
     RUN(test_connect_timeout);
     RUN(test_rooms_and_broadcast);
+    RUN(test_volatile_and_slow_consumer);
     RUN(test_room_limit);
     RUN(test_relay);
     RUN(test_allocation_failures);
