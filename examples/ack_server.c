@@ -253,7 +253,7 @@ int main(int argc, char **argv)
         uv_run(&loop, UV_RUN_DEFAULT);
         uv_loop_close(&loop);
     } else {
-        status = hub_run(srv, &cfg); /* serves until SIGINT/SIGTERM, then frees srv */
+        status = hub_run(srv, &cfg, NULL); /* serves until SIGINT/SIGTERM, then frees srv */
     }
     hub_config_free(&cfg);
     return status;

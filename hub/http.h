@@ -9,12 +9,15 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "httpx.h"
 #include "hubbub.h"
 
 typedef struct hub_http hub_http;
 
-/* Returns a new listener, or NULL with a message in err. srv and cfg are borrowed and must outlive it. */
-hub_http *hub_http_start(hub_server *srv, const struct hub_config *cfg, char *err, size_t errlen);
+/* Returns a new listener, or NULL with a message in err. Requests for paths outside Engine.IO go to
+ * routes (may be NULL: 404). srv, cfg and routes are borrowed and must outlive it. */
+hub_http *hub_http_start(hub_server *srv, const struct hub_config *cfg, const hub_routes *routes,
+                         char *err, size_t errlen);
 /* The port it listens on (useful with port 0). */
 int hub_http_port(const hub_http *h);
 /* Stops listening and closes every connection; the loop then runs until libwebsockets' handles are

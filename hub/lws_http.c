@@ -8,12 +8,14 @@
 #include "http.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <libwebsockets.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "engine_echo.h"
 #include "engine_transport.h"
+#include "httpx.h"
 #include "hub_alloc.h"
 #include "hub_err.h"
 #include "log.h"
@@ -21,7 +23,7 @@
 #define BATCH_CAP 65536
 #define ORIGIN_MAX 256
 
-enum pss_kind { K_NONE, K_REPLY, K_GET, K_POST, K_WS };
+enum pss_kind { K_NONE, K_REPLY, K_GET, K_POST, K_WS, K_ROUTE };
 
 struct pss {
     enum pss_kind kind;
@@ -43,11 +45,27 @@ struct pss {
     int rx_binary;
     struct pss *held_prev, *held_next;
     char origin[ORIGIN_MAX];
+    hub_httpx *x;           /* a route's exchange, until it is answered */
+    struct hub_route_match route;
+    char *xheaders;         /* a route reply's extra headers: "name: value\0" ... "\0" */
+    char ctype[96];
+};
+
+struct hub_httpx {
+    struct lws *wsi;
+    struct pss *p;
+    hub_http *h;
+    const char *method;
+    char *path, *query;
+    char peer[64];
+    void (*abort_fn)(void *);
+    void *abort_ud;
 };
 
 struct hub_http {
     struct lws_context *cx;
     hub_server *srv;
+    const hub_routes *routes;
     const struct hub_config *cfg;
     eio_server *echo;
     uv_timer_t sweep;
@@ -76,6 +94,19 @@ static void held_unlink(hub_http *h, struct pss *p)
     if (p->held_next)
         p->held_next->held_prev = p->held_prev;
     p->held_prev = p->held_next = NULL;
+}
+
+/* A request answered later: clear lws's transaction timeout and take POLLIN off the fd (else a client
+ * that drops it makes lws 4.1 spin); the sweep notices drops. */
+static void hold(hub_http *h, struct lws *wsi, struct pss *p)
+{
+    lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+    lws_rx_flow_control(wsi, 0);
+    p->held = 1;
+    p->held_next = h->held;
+    if (h->held)
+        h->held->held_prev = p;
+    h->held = p;
 }
 
 static void op_want_write(void *conn)
@@ -278,6 +309,13 @@ static void set_reply(struct lws *wsi, struct pss *p, struct eio_reply *r)
     lws_callback_on_writable(wsi);
 }
 
+static void httpx_free(hub_httpx *x)
+{
+    hub_free(x->path);
+    hub_free(x->query);
+    hub_free(x);
+}
+
 static void pss_release(hub_http *h, struct pss *p)
 {
     held_unlink(h, p);
@@ -287,6 +325,15 @@ static void pss_release(hub_http *h, struct pss *p)
         eio_session_release(p->s);
         p->s = NULL;
     }
+    if (p->x) {
+        hub_httpx *x = p->x;
+        p->x = NULL;
+        if (x->abort_fn)
+            x->abort_fn(x->abort_ud);
+        httpx_free(x);
+    }
+    hub_free(p->xheaders);
+    p->xheaders = NULL;
     eio_reply_clear(&p->reply);
     p->reply_ready = 0;
     hub_free(p->body);
@@ -318,6 +365,59 @@ static eio_server *engine_for(hub_http *h, const char *path)
     return NULL;
 }
 
+static const char *method_name(struct lws *wsi)
+{
+    static const struct {
+        enum lws_token_indexes t;
+        const char *name;
+    } m[] = {{WSI_TOKEN_GET_URI, "GET"},       {WSI_TOKEN_POST_URI, "POST"},
+             {WSI_TOKEN_OPTIONS_URI, "OPTIONS"}, {WSI_TOKEN_PUT_URI, "PUT"},
+             {WSI_TOKEN_PATCH_URI, "PATCH"},   {WSI_TOKEN_DELETE_URI, "DELETE"},
+             {WSI_TOKEN_HEAD_URI, "HEAD"}};
+    for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
+        if (lws_hdr_total_length(wsi, m[i].t) > 0)
+            return m[i].name;
+    return "OTHER";
+}
+
+static void route_call(hub_http *h, struct lws *wsi, struct pss *p)
+{
+    p->route.fn(p->route.ud, p->x);
+    if (!p->reply_ready && p->x)
+        hold(h, wsi, p); /* answered later */
+}
+
+static int route_begin(hub_http *h, struct lws *wsi, struct pss *p, const char *path,
+                       const struct hub_route_match *m)
+{
+    hub_httpx *x = hub_calloc(1, sizeof(*x));
+    char args[2048];
+    int n = lws_hdr_copy(wsi, args, sizeof args, WSI_TOKEN_HTTP_URI_ARGS);
+    if (x) {
+        x->path = hub_strdup(path);
+        x->query = hub_strdup(n > 0 ? args : "");
+    }
+    if (!x || !x->path || !x->query) {
+        if (x)
+            httpx_free(x);
+        return -1;
+    }
+    x->wsi = wsi;
+    x->p = p;
+    x->h = h;
+    x->method = method_name(wsi);
+    lws_get_peer_simple(wsi, x->peer, sizeof x->peer);
+    p->kind = K_ROUTE;
+    p->x = x;
+    p->route = *m;
+    char cl[32];
+    int has_body = (m->flags & HUB_ROUTE_BODY) &&
+                   lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 && atol(cl) > 0;
+    if (!has_body)
+        route_call(h, wsi, p);
+    return 0;
+}
+
 static int on_http(hub_http *h, struct lws *wsi, struct pss *p, const char *path)
 {
     memset(p, 0, sizeof(*p));
@@ -327,6 +427,9 @@ static int on_http(hub_http *h, struct lws *wsi, struct pss *p, const char *path
         p->origin[0] = '\0';
     struct eio_reply r = {0};
     eio_server *eng = engine_for(h, path);
+    struct hub_route_match m;
+    if (!eng && !path_is(path, h->cfg->path) && hub_routes_match(h->routes, path, &m))
+        return route_begin(h, wsi, p, path, &m);
     if (!eng) {
         int ours = path_is(path, h->cfg->path);
         r.status = ours ? 503 : 404;
@@ -360,15 +463,10 @@ static int on_http(hub_http *h, struct lws *wsi, struct pss *p, const char *path
     case EIO_HELD:
         p->kind = K_GET;
         p->s = s;
-        lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
-        if (!p->want) {
-            lws_rx_flow_control(wsi, 0);
-            p->held = 1;
-            p->held_next = h->held;
-            if (h->held)
-                h->held->held_prev = p;
-            h->held = p;
-        }
+        if (p->want)
+            lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+        else
+            hold(h, wsi, p);
         break;
     case EIO_READ_BODY:
         p->kind = K_POST;
@@ -380,9 +478,9 @@ static int on_http(hub_http *h, struct lws *wsi, struct pss *p, const char *path
 
 static void on_body(struct pss *p, const void *in, size_t len)
 {
-    if (p->kind != K_POST || p->body_over || !len)
+    if ((p->kind != K_POST && p->kind != K_ROUTE) || p->body_over || !len)
         return;
-    size_t limit = eio_post_limit(p->eng);
+    size_t limit = p->kind == K_ROUTE ? p->route.max_body : eio_post_limit(p->eng);
     if (p->body_len + len > limit) {
         p->body_over = 1;
         hub_free(p->body);
@@ -406,8 +504,15 @@ static void on_body(struct pss *p, const void *in, size_t len)
     p->body_len += len;
 }
 
-static void on_body_done(struct lws *wsi, struct pss *p)
+static void on_body_done(hub_http *h, struct lws *wsi, struct pss *p)
 {
+    if (p->kind == K_ROUTE && p->x) {
+        if (p->body_over)
+            hub_httpx_reply(p->x, 413, "text/plain; charset=UTF-8", NULL, "Payload Too Large", 17);
+        else
+            route_call(h, wsi, p);
+        return;
+    }
     if (p->kind != K_POST || !p->s)
         return;
     struct eio_reply r;
@@ -422,6 +527,8 @@ static int write_reply(hub_http *h, struct lws *wsi, struct pss *p)
 {
     struct eio_reply *r = &p->reply;
     size_t hdr_room = 1024;
+    for (const char *xh = p->xheaders; xh && *xh; xh += strlen(xh) + 1)
+        hdr_room += strlen(xh) + 16;
     uint8_t *buf = hub_malloc(LWS_PRE + hdr_room + r->len);
     if (!buf)
         return -1;
@@ -430,8 +537,24 @@ static int write_reply(hub_http *h, struct lws *wsi, struct pss *p)
     if (lws_add_http_common_headers(wsi, (unsigned int)r->status,
                                     r->content_type ? r->content_type : "text/plain", r->len, &q, end))
         goto out;
-    if (add_cors(h, p, wsi, &q, end))
+    if (p->kind != K_ROUTE && add_cors(h, p, wsi, &q, end))
         goto out;
+    for (const char *xh = p->xheaders; xh && *xh; xh += strlen(xh) + 1) {
+        const char *colon = strchr(xh, ':');
+        char name[128];
+        size_t nl = colon ? (size_t)(colon - xh) : 0;
+        if (!colon || nl + 2 > sizeof name)
+            continue;
+        for (size_t i = 0; i < nl; i++)
+            name[i] = (char)((xh[i] >= 'A' && xh[i] <= 'Z') ? xh[i] + 32 : xh[i]);
+        name[nl] = ':';
+        name[nl + 1] = '\0';
+        const char *v = colon + 1;
+        while (*v == ' ')
+            v++;
+        if (add_header(wsi, name, v, &q, end))
+            goto out;
+    }
     if (p->preflight) {
         char hdrs[512];
         if (lws_hdr_copy(wsi, hdrs, sizeof hdrs, WSI_TOKEN_HTTP_AC_REQUEST_HEADERS) > 0) {
@@ -592,7 +715,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         on_body(p, in, len);
         return 0;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        on_body_done(wsi, p);
+        on_body_done(h, wsi, p);
         return 0;
     case LWS_CALLBACK_HTTP_WRITEABLE:
         return p ? on_http_writeable(h, wsi, p) : 0;
@@ -649,7 +772,111 @@ static void log_emit(int level, const char *line)
     hub_log(level == LLL_ERR ? HUB_LOG_ERROR : HUB_LOG_DEBUG, "lws: %s", line);
 }
 
-hub_http *hub_http_start(hub_server *srv, const struct hub_config *cfg, char *err, size_t errlen)
+/* ---- route exchanges (httpx.h) ---- */
+
+const char *hub_httpx_method(const hub_httpx *x)
+{
+    return x->method;
+}
+
+const char *hub_httpx_path(const hub_httpx *x)
+{
+    return x->path;
+}
+
+const char *hub_httpx_query(const hub_httpx *x)
+{
+    return x->query;
+}
+
+const char *hub_httpx_peer(const hub_httpx *x)
+{
+    return x->peer;
+}
+
+const char *hub_httpx_body(const hub_httpx *x, size_t *len)
+{
+    struct pss *p = x->p;
+    if (!p->body) {
+        *len = 0;
+        return "";
+    }
+    p->body[p->body_len] = '\0'; /* on_body always keeps a byte spare */
+    *len = p->body_len;
+    return p->body;
+}
+
+int hub_httpx_header(hub_httpx *x, const char *name, char *buf, size_t len)
+{
+    char want[96];
+    size_t n = strlen(name);
+    if (n + 2 > sizeof want || len == 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        want[i] = (char)((name[i] >= 'A' && name[i] <= 'Z') ? name[i] + 32 : name[i]);
+    want[n] = ':';
+    want[n + 1] = '\0';
+    for (int t = 0; t < WSI_TOKEN_COUNT; t++) {
+        const char *tn = (const char *)lws_token_to_string((enum lws_token_indexes)t);
+        if (!tn || strcmp(tn, want) != 0)
+            continue;
+        if (lws_hdr_total_length(x->wsi, (enum lws_token_indexes)t) <= 0)
+            return -1;
+        int r = lws_hdr_copy(x->wsi, buf, (int)len, (enum lws_token_indexes)t);
+        return r < 0 ? -1 : r;
+    }
+    if (lws_hdr_custom_length(x->wsi, want, (int)n + 1) < 0)
+        return -1;
+    return lws_hdr_custom_copy(x->wsi, buf, (int)len, want, (int)n + 1);
+}
+
+void hub_httpx_on_abort(hub_httpx *x, void (*fn)(void *ud), void *ud)
+{
+    x->abort_fn = fn;
+    x->abort_ud = ud;
+}
+
+int hub_httpx_reply(hub_httpx *x, int status, const char *content_type, const char *const *headers,
+                    const void *body, size_t len)
+{
+    struct pss *p = x->p;
+    struct lws *wsi = x->wsi;
+    hub_http *h = x->h;
+    int rc = 0;
+    p->x = NULL;
+    httpx_free(x);
+    snprintf(p->ctype, sizeof p->ctype, "%s", content_type ? content_type : "text/plain");
+    p->reply.status = status;
+    p->reply.content_type = p->ctype;
+    p->reply.body = hub_malloc(len + 1);
+    p->reply.len = len;
+    size_t hl = 1;
+    for (const char *const *hp = headers; hp && *hp; hp++)
+        hl += strlen(*hp) + 1;
+    p->xheaders = hub_malloc(hl);
+    if (!p->reply.body || !p->xheaders) {
+        rc = HUB_ENOMEM;
+        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    } else {
+        if (len)
+            memcpy(p->reply.body, body, len);
+        char *o = p->xheaders;
+        for (const char *const *hp = headers; hp && *hp; hp++)
+            o += sprintf(o, "%s", *hp) + 1;
+        *o = '\0';
+        p->reply_ready = 1;
+    }
+    if (p->held) {
+        held_unlink(h, p);
+        lws_rx_flow_control(wsi, 1);
+    }
+    if (!rc)
+        lws_callback_on_writable(wsi);
+    return rc;
+}
+
+hub_http *hub_http_start(hub_server *srv, const struct hub_config *cfg, const hub_routes *routes,
+                         char *err, size_t errlen)
 {
     hub_http *h = hub_calloc(1, sizeof(*h));
     if (!h) {
@@ -658,6 +885,7 @@ hub_http *hub_http_start(hub_server *srv, const struct hub_config *cfg, char *er
     }
     h->srv = srv;
     h->cfg = cfg;
+    h->routes = routes;
     eio_server *eng = hub_server_engine(srv);
     uv_loop_t *loop = hub_server_loop(srv);
     h->batch = hub_malloc(LWS_PRE + BATCH_CAP);

@@ -57,7 +57,7 @@ static void close_any(uv_handle_t *h, void *arg)
         uv_close(h, NULL);
 }
 
-int hub_run(hub_server *srv, const struct hub_config *cfg)
+int hub_run(hub_server *srv, const struct hub_config *cfg, const hub_routes *routes)
 {
     struct run r = {.srv = srv};
     uv_loop_t *loop = hub_server_loop(srv);
@@ -66,7 +66,7 @@ int hub_run(hub_server *srv, const struct hub_config *cfg)
 
     signal(SIGPIPE, SIG_IGN);
     raise_fd_limit();
-    r.http = hub_http_start(srv, cfg, err, sizeof err);
+    r.http = hub_http_start(srv, cfg, routes, err, sizeof err);
     if (!r.http) {
         hub_log(HUB_LOG_ERROR, "%s", err);
         goto out;

@@ -39,7 +39,7 @@ int main(int argc, char **argv)
         uv_run(&loop, UV_RUN_DEFAULT);
         uv_loop_close(&loop);
     } else {
-        status = hub_run(srv, &cfg);
+        status = hub_run(srv, &cfg, NULL);
     }
     hub_config_free(&cfg);
     return status;
