@@ -19,6 +19,7 @@
 #include "hub_alloc.h"
 #include "hub_err.h"
 #include "log.h"
+#include "lws_client.h"
 
 #define BATCH_CAP 65536
 #define ORIGIN_MAX 256
@@ -755,6 +756,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 static const struct lws_protocols protocols[] = {
     {.name = "hubbub", .callback = callback, .per_session_data_size = sizeof(struct pss),
      .rx_buffer_size = 4096, .tx_packet_size = BATCH_CAP},
+    HUB_LWS_CLIENT_PROTOCOL, /* outgoing HTTP(S) deliveries (lws_client.c) */
     {0},
 };
 
@@ -912,7 +914,8 @@ hub_http *hub_http_start(hub_server *srv, const struct hub_config *cfg, const hu
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
     void *loops[1] = {loop};
-    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_DISABLE_IPV6;
+    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_DISABLE_IPV6 |
+                   LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     info.foreign_loops = loops;
     info.port = cfg->port;
     info.iface = cfg->host && strcmp(cfg->host, "0.0.0.0") != 0 ? cfg->host : NULL;

@@ -234,6 +234,11 @@ static int load_json(const char *s, size_t len, json_t **out)
         return hub_alloc_failures() != failures || json_error_code(&err) == json_error_out_of_memory
                    ? HUB_ENOMEM
                    : HUB_EPARSE;
+    if (hub_alloc_failures() != failures) {
+        /* jansson can survive a failed allocation and return a value with bytes dropped */
+        json_decref(v);
+        return HUB_ENOMEM;
+    }
     *out = v;
     return 0;
 }

@@ -9,15 +9,17 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${2:-$root/build-fuzz}
 case $build in /*) ;; *) build=$root/$build ;; esac
 
+names=$(cd "$root/tests/fuzz" && ls fuzz_*.c | sed 's/^fuzz_//; s/\.c$//')
 CC=clang cmake -S "$root" -B "$build" -DHUB_FUZZ=ON -DHUB_TESTS=OFF >/dev/null
-cmake --build "$build" --target fuzz_eio fuzz_sio -j "$(nproc 2>/dev/null || echo 2)"
+cmake --build "$build" --target $(for n in $names; do printf 'fuzz_%s ' "$n"; done) \
+    -j "$(nproc 2>/dev/null || echo 2)"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 mkdir -p "$root/tests/artifacts"
 
 status=0
-for name in eio sio; do
+for name in $names; do
     mkdir "$work/$name"
     cp "$root/tests/fuzz/corpus/$name/"* "$work/$name/"
     echo "fuzz_$name: ${duration}s"
