@@ -341,7 +341,7 @@ static int get_string(struct load *ld, json_t *value, const char **out)
 
 static int apply_string(struct load *ld, const struct key_def *def, json_t *value, void *base)
 {
-    const char *s;
+    const char *s = NULL;
     char *copy, **field = FIELD(base, def, char *);
     int rc = get_string(ld, value, &s);
 
@@ -424,7 +424,7 @@ static int get_choice(struct load *ld, json_t *value, const char *const *names, 
 
 static int apply_log_level(struct load *ld, const struct key_def *def, json_t *value, void *base)
 {
-    int v;
+    int v = 0;
     int rc = get_choice(ld, value, log_level_names, sizeof(log_level_names) / sizeof(char *), &v);
 
     if (rc == 0)
@@ -434,7 +434,7 @@ static int apply_log_level(struct load *ld, const struct key_def *def, json_t *v
 
 static int apply_app(struct load *ld, const struct key_def *def, json_t *value, void *base)
 {
-    int v;
+    int v = 0;
     int rc = get_choice(ld, value, app_names, sizeof(app_names) / sizeof(char *), &v);
 
     if (rc == 0)

@@ -222,7 +222,10 @@ static void request_args(struct lws *wsi, struct eio_request *req, struct req_bu
             dst = b->sid, cap = sizeof b->sid, slot = &req->sid;
         if (slot && !*slot) {
             /* a value too long for its buffer cannot be valid: keep it visibly wrong, not cut */
-            snprintf(dst, cap, "%s", strlen(val) < cap ? val : "?");
+            size_t vl = strlen(val);
+            if (vl >= cap)
+                val = "?", vl = 1;
+            memcpy(dst, val, vl + 1);
             *slot = dst;
         }
         if (query)
