@@ -22,6 +22,11 @@
 #include "lws_client.h"
 
 #define BATCH_CAP 65536
+/* lws keeps a receive buffer of this size per WebSocket for its whole life; larger messages arrive
+ * in pieces and are put together here. Small, because it is most of an idle connection's memory. */
+#define RX_CHUNK 512
+/* A reassembly buffer grown past this is given back once its message is delivered. */
+#define RX_KEEP 4096
 #define ORIGIN_MAX 256
 
 enum pss_kind { K_NONE, K_REPLY, K_GET, K_POST, K_WS, K_ROUTE };
@@ -45,6 +50,8 @@ struct pss {
     size_t rx_len, rx_cap;
     int rx_binary;
     struct pss *held_prev, *held_next;
+    struct pss *dirty_prev, *dirty_next; /* WebSockets with frames to flush this loop turn */
+    int dirty;
     char origin[ORIGIN_MAX];
     hub_httpx *x;           /* a route's exchange, until it is answered */
     struct hub_route_match route;
@@ -71,6 +78,9 @@ struct hub_http {
     eio_server *echo;
     uv_timer_t sweep;
     struct pss *held;   /* held GETs, swept for dropped connections */
+    struct pss *dirty;  /* WebSockets to flush at the end of this loop turn */
+    uv_check_t flush;   /* runs the flush after the loop's I/O callbacks */
+    uv_idle_t awake;    /* keeps the loop from blocking while a flush is due */
     uint8_t *batch;     /* LWS_PRE + BATCH_CAP */
     int port;
     int stopped;
@@ -110,6 +120,42 @@ static void hold(hub_http *h, struct lws *wsi, struct pss *p)
     h->held = p;
 }
 
+/* WebSocket writes are gathered per loop turn and written directly from a check handle: asking lws
+ * for a writeable callback per message costs four epoll_ctl calls (libuv re-arms the poll), which
+ * dominated the CPU of one-message-at-a-time traffic. */
+static void on_awake(uv_idle_t *idle)
+{
+    /* nothing: an active idle handle makes the loop poll without blocking, so the check runs */
+}
+
+static void dirty_add(hub_http *h, struct pss *p)
+{
+    if (p->dirty)
+        return;
+    p->dirty = 1;
+    p->dirty_prev = NULL;
+    p->dirty_next = h->dirty;
+    if (h->dirty)
+        h->dirty->dirty_prev = p;
+    h->dirty = p;
+    if (!uv_is_active((uv_handle_t *)&h->awake))
+        uv_idle_start(&h->awake, on_awake);
+}
+
+static void dirty_unlink(hub_http *h, struct pss *p)
+{
+    if (!p->dirty)
+        return;
+    p->dirty = 0;
+    if (p->dirty_prev)
+        p->dirty_prev->dirty_next = p->dirty_next;
+    else
+        h->dirty = p->dirty_next;
+    if (p->dirty_next)
+        p->dirty_next->dirty_prev = p->dirty_prev;
+    p->dirty_prev = p->dirty_next = NULL;
+}
+
 static void op_want_write(void *conn)
 {
     struct lws *wsi = conn;
@@ -119,6 +165,10 @@ static void op_want_write(void *conn)
     p->want = 1;
     if (p->kind == K_WS && !p->established)
         return; /* ESTABLISHED asks for it */
+    if (p->kind == K_WS) {
+        dirty_add(http_of(wsi), p);
+        return;
+    }
     if (p->held) {
         held_unlink(http_of(wsi), p);
         lws_rx_flow_control(wsi, 1);
@@ -632,7 +682,8 @@ static int on_ws_receive(struct pss *p, struct lws *wsi, const void *in, size_t 
         return -1;
     int first = lws_is_first_fragment(wsi), final = lws_is_final_fragment(wsi);
     size_t limit = eio_post_limit(p->eng);
-    if (first && final && !p->rx_len) {
+    /* a whole message in one piece: no copy (lws hands a frame over in RX_CHUNK pieces) */
+    if (first && final && !p->rx_len && !lws_remaining_packet_payload(wsi)) {
         if (len > limit) {
             eio_ws_too_large(p->s, wsi);
             return -1;
@@ -663,11 +714,18 @@ static int on_ws_receive(struct pss *p, struct lws *wsi, const void *in, size_t 
         size_t n = p->rx_len;
         p->rx_len = 0;
         eio_ws_message(p->s, wsi, p->rx, n, p->rx_binary);
+        if (p->rx_cap > RX_KEEP) {
+            hub_free(p->rx);
+            p->rx = NULL;
+            p->rx_cap = 0;
+        }
     }
     return 0;
 }
 
-static int on_ws_writeable(hub_http *h, struct lws *wsi, struct pss *p)
+/* Writes what is queued for the WebSocket: returns 0 when done, 1 when more remains (the caller asks
+ * for a writeable callback), -1 when the connection must close (after a close frame if asked). */
+static int ws_flush(hub_http *h, struct lws *wsi, struct pss *p)
 {
     if (!p->s)
         return -1;
@@ -694,7 +752,7 @@ static int on_ws_writeable(hub_http *h, struct lws *wsi, struct pss *p)
     }
     if (more) {
         p->want = 1;
-        lws_callback_on_writable(wsi);
+        return 1;
     } else if (p->close_req) {
         /* lws 4.1 drops the connection without a close frame when WRITEABLE returns -1, even after
          * lws_close_reason(); write the frame (1000, normal closure) ourselves, as all our frames. */
@@ -704,6 +762,37 @@ static int on_ws_writeable(hub_http *h, struct lws *wsi, struct pss *p)
         return -1;
     }
     return 0;
+}
+
+static int on_ws_writeable(hub_http *h, struct lws *wsi, struct pss *p)
+{
+    dirty_unlink(h, p);
+    int r = ws_flush(h, wsi, p);
+    if (r == 1)
+        lws_callback_on_writable(wsi);
+    return r < 0 ? -1 : 0;
+}
+
+/* The end of a loop turn: one write per WebSocket with frames queued. A connection whose last write
+ * lws still holds in part waits for its writeable callback instead (lws drains that first). */
+static void on_flush(uv_check_t *c)
+{
+    hub_http *h = c->data;
+    struct pss *p;
+    while ((p = h->dirty)) {
+        dirty_unlink(h, p);
+        struct lws *wsi = p->wsi;
+        if (lws_partial_buffered(wsi)) {
+            lws_callback_on_writable(wsi);
+            continue;
+        }
+        int r = ws_flush(h, wsi, p);
+        if (r == 1)
+            lws_callback_on_writable(wsi);
+        else if (r < 0)
+            lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    }
+    uv_idle_stop(&h->awake);
 }
 
 /* ---- the protocol callback ---- */
@@ -732,14 +821,18 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         return on_ws_filter(h, wsi, p);
     case LWS_CALLBACK_ESTABLISHED:
         p->established = 1;
-        if (p->want || p->close_req)
+        if (p->close_req)
             lws_callback_on_writable(wsi);
+        else if (p->want)
+            dirty_add(h, p);
         return 0;
     case LWS_CALLBACK_RECEIVE:
         return on_ws_receive(p, wsi, in, len);
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return on_ws_writeable(h, wsi, p);
     case LWS_CALLBACK_CLOSED:
+        if (p)
+            dirty_unlink(h, p);
         if (p && p->kind == K_WS && p->s) {
             eio_session *s = p->s;
             p->s = NULL;
@@ -758,7 +851,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 
 static const struct lws_protocols protocols[] = {
     {.name = "hubbub", .callback = callback, .per_session_data_size = sizeof(struct pss),
-     .rx_buffer_size = 4096, .tx_packet_size = BATCH_CAP},
+     .rx_buffer_size = RX_CHUNK, .tx_packet_size = BATCH_CAP},
     HUB_LWS_CLIENT_PROTOCOL, /* outgoing HTTP(S) deliveries (lws_client.c) */
     {0},
 };
@@ -945,6 +1038,10 @@ hub_http *hub_http_start(hub_server *srv, const struct hub_config *cfg, const hu
     uv_timer_init(loop, &h->sweep);
     h->sweep.data = h;
     uv_timer_start(&h->sweep, on_sweep, 1000, 1000);
+    uv_check_init(loop, &h->flush);
+    h->flush.data = h;
+    uv_check_start(&h->flush, on_flush);
+    uv_idle_init(loop, &h->awake);
     return h;
 
 fail_port:
@@ -970,7 +1067,12 @@ void hub_http_stop(hub_http *h)
     h->stopped = 1;
     uv_timer_stop(&h->sweep);
     uv_close((uv_handle_t *)&h->sweep, NULL);
+    uv_check_stop(&h->flush);
+    uv_close((uv_handle_t *)&h->flush, NULL);
+    uv_idle_stop(&h->awake);
+    uv_close((uv_handle_t *)&h->awake, NULL);
     h->held = NULL;
+    h->dirty = NULL;
     if (h->echo)
         eio_server_free(h->echo);
     h->echo = NULL;

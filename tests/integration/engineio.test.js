@@ -250,6 +250,24 @@ describe("engine.io (conformance config)", () => {
       }
     });
 
+    it("messages far larger than one receive chunk arrive whole, text and binary, and are echoed in order", T, async () => {
+      const ws = await openWsSession(port, { path: ECHO });
+      try {
+        const text = "4" + "abcdefghij".repeat(50000) + "é"; // 500 KB, UTF-8 at the end
+        const bin = Buffer.alloc(300000);
+        for (let i = 0; i < bin.length; i++) bin[i] = (i * 7) & 0xff;
+        const small = "4after";
+        ws.send(text);
+        ws.send(bin);
+        ws.send(small);
+        assert.deepEqual(await ws.next(), { text });
+        assert.deepEqual(await ws.next(), { binary: bin });
+        assert.deepEqual(await ws.next(), { text: small });
+      } finally {
+        ws.close();
+      }
+    });
+
     for (const [name, frame] of [["abc", "abc"], ["an unknown type", "9"], ["a client ping (not EIO4)", "2"]]) {
       it(`${name} from the client closes the connection`, T, async () => {
         const ws = await openWsSession(port, { path: ECHO });
