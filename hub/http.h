@@ -20,6 +20,11 @@ hub_http *hub_http_start(hub_server *srv, const struct hub_config *cfg, const hu
                          char *err, size_t errlen);
 /* The port it listens on (useful with port 0). */
 int hub_http_port(const hub_http *h);
+
+struct hub_http_client_ops;
+/* The listener's outgoing HTTP(S) client (http_delivery.h) and its context (*ctx), for delivery
+ * engines. Valid until hub_http_stop(). */
+const struct hub_http_client_ops *hub_http_client(hub_http *h, void **ctx);
 /* Stops listening and closes every connection; the loop then runs until libwebsockets' handles are
  * closed. Calling it again is a no-op. */
 void hub_http_stop(hub_http *h);

@@ -1060,6 +1060,12 @@ int hub_http_port(const hub_http *h)
     return h->port;
 }
 
+const struct hub_http_client_ops *hub_http_client(hub_http *h, void **ctx)
+{
+    *ctx = h->cx;
+    return hub_lws_http_client_ops();
+}
+
 void hub_http_stop(hub_http *h)
 {
     if (!h || h->stopped)

@@ -12,6 +12,7 @@
 #define SHUTDOWN_GRACE_MS 200
 
 struct run {
+    const struct hub_run_hooks *hooks;
     uv_signal_t sigint, sigterm;
     uv_timer_t grace;
     hub_server *srv;
@@ -45,6 +46,8 @@ static void on_signal(uv_signal_t *sig, int signum)
     hub_log(HUB_LOG_INFO, "signal %d: shutting down", signum);
     uv_close((uv_handle_t *)&r->sigint, NULL);
     uv_close((uv_handle_t *)&r->sigterm, NULL);
+    if (r->hooks && r->hooks->stopping)
+        r->hooks->stopping(r->hooks->ud);
     hub_server_shutdown(r->srv);
     uv_timer_init(hub_server_loop(r->srv), &r->grace);
     r->grace.data = r;
@@ -57,18 +60,25 @@ static void close_any(uv_handle_t *h, void *arg)
         uv_close(h, NULL);
 }
 
-int hub_run(hub_server *srv, const struct hub_config *cfg, const hub_routes *routes)
+int hub_run(hub_server *srv, const struct hub_config *cfg, const struct hub_run_hooks *hooks)
 {
-    struct run r = {.srv = srv};
+    struct run r = {.srv = srv, .hooks = hooks};
     uv_loop_t *loop = hub_server_loop(srv);
     char err[512];
     int status = 1;
 
     signal(SIGPIPE, SIG_IGN);
     raise_fd_limit();
-    r.http = hub_http_start(srv, cfg, routes, err, sizeof err);
+    r.http = hub_http_start(srv, cfg, hooks ? hooks->routes : NULL, err, sizeof err);
     if (!r.http) {
         hub_log(HUB_LOG_ERROR, "%s", err);
+        goto out;
+    }
+    if (hooks && hooks->started && hooks->started(r.http, hooks->ud) != 0) {
+        hub_log(HUB_LOG_ERROR, "start-up failed");
+        hub_http_stop(r.http);
+        uv_run(loop, UV_RUN_DEFAULT);
+        hub_http_free(r.http);
         goto out;
     }
     uv_signal_init(loop, &r.sigint);
