@@ -15,7 +15,9 @@
 
 #include "hub_alloc.h"
 #include "hub_err.h"
+#include "bus_config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
 #include <limits.h>
@@ -25,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define MS_PER_DAY 86400000LL
 /* The largest value a size_t key may take: a json_int_t is a long long. */
@@ -43,6 +46,7 @@ static const char *const app_names[] = {
     [HUB_APP_NONE] = "none",
     [HUB_APP_ECHO] = "echo",
     [HUB_APP_RELAY] = "relay",
+    [HUB_APP_CLUSTER] = "cluster",
 };
 
 /* ---- the state of one load: where we are in the file, for error messages ---- */
@@ -326,6 +330,15 @@ static int apply_bool(struct load *ld, const struct key_def *def, json_t *value,
     return 0;
 }
 
+/* Engine.IO v3 (Socket.IO v2 clients) is not implemented: say so rather than ignore the key. */
+static int apply_eio3(struct load *ld, const struct key_def *def, json_t *value, void *base)
+{
+    if (json_is_true(value))
+        return key_err(ld, HUB_EUNSUPPORTED,
+                       "Engine.IO v3 clients are not supported yet; only false is accepted");
+    return apply_bool(ld, def, value, base);
+}
+
 /* A string without NUL bytes; the empty string is refused. Returns a borrowed pointer. */
 static int get_string(struct load *ld, json_t *value, const char **out)
 {
@@ -550,6 +563,140 @@ static int apply_cors_origin(struct load *ld, const struct key_def *def, json_t 
     return 0;
 }
 
+/* ---- redis:// URLs ---- */
+
+/* Copies the percent-decoded text [s, s + n) into dst (size dstlen). Returns 0 or -1 (bad escape,
+ * NUL, too long). */
+static int url_decode(const char *s, size_t n, char *dst, size_t dstlen)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t i, k = 0;
+
+    for (i = 0; i < n; i++) {
+        int c = (unsigned char)s[i];
+        if (c == '%') {
+            const char *hi, *lo;
+            if (i + 2 >= n || !s[i + 1] || !s[i + 2] ||
+                !(hi = strchr(hex, tolower((unsigned char)s[i + 1]))) ||
+                !(lo = strchr(hex, tolower((unsigned char)s[i + 2]))))
+                return -1;
+            c = (int)((hi - hex) * 16 + (lo - hex));
+            i += 2;
+        }
+        if (c == 0 || k + 1 >= dstlen) return -1;
+        dst[k++] = (char)c;
+    }
+    dst[k] = '\0';
+    return 0;
+}
+
+int hub_config_redis_url(const char *url, struct hub_redis_url *out, char *err, size_t errlen)
+{
+    static const char scheme[] = "redis://";
+    const char *p, *at, *host, *end, *colon = NULL, *slash;
+    size_t hlen;
+
+    memset(out, 0, sizeof(*out));
+    out->port = 6379;
+    if (!url || strncmp(url, scheme, sizeof(scheme) - 1) != 0) {
+        set_err(err, errlen, "must be a redis:// URL (redis://[[USER]:PASSWORD@]HOST[:PORT][/DB])");
+        return HUB_EINVAL;
+    }
+    p = url + sizeof(scheme) - 1;
+    slash = strchr(p, '/');
+    end = slash ? slash : p + strlen(p);
+    at = memrchr(p, '@', (size_t)(end - p));
+    if (at) {
+        const char *sep = memchr(p, ':', (size_t)(at - p));
+        if (!sep || url_decode(p, (size_t)(sep - p), out->user, sizeof(out->user)) ||
+            url_decode(sep + 1, (size_t)(at - sep - 1), out->password, sizeof(out->password))) {
+            set_err(err, errlen, "the credentials must be USER:PASSWORD or :PASSWORD (%%-encoded)");
+            return HUB_EINVAL;
+        }
+        p = at + 1;
+    }
+    host = p;
+    if (*host == '[') {
+        const char *close = memchr(host, ']', (size_t)(end - host));
+        if (!close) {
+            set_err(err, errlen, "an IPv6 host needs its closing ']'");
+            return HUB_EINVAL;
+        }
+        hlen = (size_t)(close - host - 1);
+        host++;
+        if (close + 1 < end) {
+            if (close[1] != ':') {
+                set_err(err, errlen, "unexpected text after the host");
+                return HUB_EINVAL;
+            }
+            colon = close + 1;
+        }
+    } else {
+        colon = memchr(host, ':', (size_t)(end - host));
+        hlen = (size_t)((colon ? colon : end) - host);
+    }
+    if (hlen == 0 || hlen >= sizeof(out->host)) {
+        set_err(err, errlen, "the host is missing or too long");
+        return HUB_EINVAL;
+    }
+    memcpy(out->host, host, hlen);
+    out->host[hlen] = '\0';
+    for (size_t i = 0; i < hlen; i++) {
+        if ((unsigned char)out->host[i] <= ' ' || strchr("/?#@%", out->host[i])) {
+            set_err(err, errlen, "the host is not a name or an address");
+            return HUB_EINVAL;
+        }
+    }
+    if (colon) {
+        char *stop;
+        long v;
+        errno = 0;
+        v = colon[1] >= '0' && colon[1] <= '9' ? strtol(colon + 1, &stop, 10) : -1;
+        if (v < 1 || v > 65535 || errno || stop != end) {
+            set_err(err, errlen, "the port must be a number from 1 to 65535");
+            return HUB_EINVAL;
+        }
+        out->port = (int)v;
+    }
+    if (slash && slash[1]) {
+        char *stop;
+        long v;
+        errno = 0;
+        v = slash[1] >= '0' && slash[1] <= '9' ? strtol(slash + 1, &stop, 10) : -1;
+        if (v < 0 || v > 1000000 || errno || *stop) {
+            set_err(err, errlen, "the database must be a number (redis://HOST:PORT/DB)");
+            return HUB_EINVAL;
+        }
+        out->db = (int)v;
+    }
+    return 0;
+}
+
+/* "redis": a redis:// URL, or null for none. */
+static int apply_redis_url(struct load *ld, const struct key_def *def, json_t *value, void *base)
+{
+    struct hub_redis_url url;
+    char msg[200];
+
+    if (json_is_null(value)) {
+        hub_free(*FIELD(base, def, char *));
+        *FIELD(base, def, char *) = NULL;
+        return 0;
+    }
+    if (json_is_string(value) &&
+        hub_config_redis_url(json_string_value(value), &url, msg, sizeof(msg)) != 0)
+        return key_err(ld, HUB_EINVAL, "%s", msg);
+    return apply_string(ld, def, value, base);
+}
+
+/* "redisKey": a channel prefix; glob characters would change the subscription patterns. */
+static int apply_redis_key(struct load *ld, const struct key_def *def, json_t *value, void *base)
+{
+    if (json_is_string(value) && strpbrk(json_string_value(value), "*?[]\\"))
+        return key_err(ld, HUB_EINVAL, "must not contain *, ?, [, ] or \\");
+    return apply_string(ld, def, value, base);
+}
+
 #define CFG(field) offsetof(struct hub_config, field)
 
 static const struct key_def cors_keys[] = {
@@ -574,6 +721,7 @@ static int apply_cors(struct load *ld, const struct key_def *def, json_t *value,
 
 static const struct key_def nsp_keys[] = {
     {"app", apply_app, offsetof(struct hub_nsp_config, app), 0, 0},
+    {"bus", apply_bool, offsetof(struct hub_nsp_config, bus), 0, 0},
 };
 
 static void free_namespaces(struct hub_nsp_config *nsps, size_t n)
@@ -621,6 +769,37 @@ static int apply_namespaces(struct load *ld, const struct key_def *def, json_t *
     return 0;
 }
 
+/* "bus", "queues", "topics", "bridges": kept whole, parsed by bus_finish() (bus_config.h). */
+static int apply_bus_key(struct load *ld, const struct key_def *def, json_t *value, void *base)
+{
+    struct hub_config *cfg = base;
+
+    return hub_bus_config_set(&cfg->bus, def->name, value) ? nomem(ld) : 0;
+}
+
+/* Parses the bus's keys once the whole file is read (they refer to each other and to namespaces);
+ * an error names the key path below the bus key it is in. */
+static int bus_finish(struct load *ld, struct hub_config *cfg)
+{
+    struct hub_bus_error e;
+    size_t depth = ld->depth;
+    int rc = hub_bus_config_finish(&cfg->bus, cfg, &e);
+
+    if (rc == HUB_ENOMEM)
+        return nomem(ld);
+    if (rc) {
+        for (size_t i = 0; i < e.depth; i++) {
+            if (e.path[i].key)
+                path_push_key(ld, e.path[i].key);
+            else
+                path_push_index(ld, e.path[i].index);
+        }
+        rc = key_err(ld, rc, "%s", e.msg);
+        ld->depth = depth;
+    }
+    return rc;
+}
+
 /* The keys of the config file. One row per key. */
 static const struct key_def top_keys[] = {
     {"port", apply_int, CFG(port), 0, 65535},
@@ -634,11 +813,21 @@ static const struct key_def top_keys[] = {
     {"maxBufferedBytes", apply_size, CFG(max_buffered_bytes), 1, SIZE_KEY_MAX},
     {"maxRoomsPerSocket", apply_size, CFG(max_rooms_per_socket), 1, SIZE_KEY_MAX},
     {"maxAttachments", apply_size, CFG(max_attachments), 0, SIZE_KEY_MAX},
-    {"allowEIO3", apply_bool, CFG(allow_eio3), 0, 0},
+    {"allowEIO3", apply_eio3, CFG(allow_eio3), 0, 0},
     {"engineEchoPath", apply_opt_url_path, CFG(engine_echo_path), 0, 0},
     {"cors", apply_cors, 0, 0, 0},
     {"logLevel", apply_log_level, CFG(log_level), 0, 0},
     {"namespaces", apply_namespaces, 0, 0, 0},
+    {"redis", apply_redis_url, CFG(redis), 0, 0},
+    {"redisKey", apply_redis_key, CFG(redis_key), 0, 0},
+    {"redisRequestsTimeout", apply_int, CFG(redis_requests_timeout_ms), 1, MS_PER_DAY},
+    {"webRoot", apply_string, CFG(web_root), 0, 0},
+    {"clientBundleDir", apply_string, CFG(client_bundle_dir), 0, 0},
+    {"serveClient", apply_bool, CFG(serve_client), 0, 0},
+    {"bus", apply_bus_key, 0, 0, 0},
+    {"queues", apply_bus_key, 0, 0, 0},
+    {"topics", apply_bus_key, 0, 0, 0},
+    {"bridges", apply_bus_key, 0, 0, 0},
 };
 
 /* ---- the config's lifetime ---- */
@@ -650,7 +839,12 @@ static void config_free(struct hub_config *cfg)
     hub_free(cfg->engine_echo_path);
     free_string_list(cfg->cors_origins);
     free_namespaces(cfg->namespaces, cfg->nnamespaces);
+    hub_free(cfg->web_root);
+    hub_free(cfg->client_bundle_dir);
     hub_free(cfg->config_file);
+    hub_free(cfg->redis);
+    hub_free(cfg->redis_key);
+    hub_bus_config_unref(cfg->bus);
     memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -665,12 +859,19 @@ static int config_copy(struct hub_config *dst, const struct hub_config *src)
 {
     *dst = *src;
     dst->host = dst->path = dst->engine_echo_path = dst->config_file = NULL;
+    dst->web_root = dst->client_bundle_dir = NULL;
+    dst->redis = dst->redis_key = NULL;
     dst->cors_origins = NULL;
     dst->namespaces = NULL;
     dst->nnamespaces = 0;
+    hub_bus_config_ref(dst->bus); /* shared; changed only through copies (bus_config.h) */
     if (dup_field(&dst->host, src->host) || dup_field(&dst->path, src->path) ||
         dup_field(&dst->engine_echo_path, src->engine_echo_path) ||
-        dup_field(&dst->config_file, src->config_file))
+        dup_field(&dst->config_file, src->config_file) ||
+        dup_field(&dst->web_root, src->web_root) ||
+        dup_field(&dst->client_bundle_dir, src->client_bundle_dir))
+        return HUB_ENOMEM;
+    if (dup_field(&dst->redis, src->redis) || dup_field(&dst->redis_key, src->redis_key))
         return HUB_ENOMEM;
     if (src->cors_origins) {
         size_t n = 0;
@@ -696,6 +897,27 @@ static int config_copy(struct hub_config *dst, const struct hub_config *src)
     return 0;
 }
 
+/* A default directory: <exe dir>/HUB_SHARE_REL/<installed> when the running program is an installed
+ * one (that share dir holds web/), else the build-time build_default. Returns a new string. */
+static char *default_dir(const char *installed, const char *build_default)
+{
+    char exe[PATH_MAX], dir[PATH_MAX + 128], *slash;
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    struct stat st;
+
+    if (n > 0) {
+        exe[n] = '\0';
+        if ((slash = strrchr(exe, '/')))
+            *slash = '\0';
+        snprintf(dir, sizeof(dir), "%s/%s/web", exe, HUB_SHARE_REL);
+        if (slash && stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
+            snprintf(dir, sizeof(dir), "%s/%s/%s", exe, HUB_SHARE_REL, installed);
+            return hub_strdup(dir);
+        }
+    }
+    return hub_strdup(build_default);
+}
+
 int hub_config_init(struct hub_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
@@ -709,9 +931,14 @@ int hub_config_init(struct hub_config *cfg)
     cfg->max_rooms_per_socket = 1000;
     cfg->max_attachments = 256;
     cfg->log_level = HUB_LOG_INFO;
+    cfg->redis_requests_timeout_ms = 5000;
+    cfg->redis_key = hub_strdup("socket.io");
     cfg->host = hub_strdup("0.0.0.0");
     cfg->path = hub_strdup("/socket.io/");
-    if (!cfg->host || !cfg->path) {
+    cfg->serve_client = 1;
+    cfg->web_root = default_dir("web", HUB_WEB_ROOT);
+    cfg->client_bundle_dir = default_dir("socket.io-client/dist", HUB_CLIENT_DIR);
+    if (!cfg->redis_key || !cfg->host || !cfg->path || !cfg->web_root || !cfg->client_bundle_dir) {
         config_free(cfg);
         return HUB_ENOMEM;
     }
@@ -766,6 +993,8 @@ int hub_config_load(struct hub_config *cfg, const char *file, char *err, size_t 
         rc = apply_object(&ld, top_keys, NELEM(top_keys), root, &next);
     else
         nomem(&ld);
+    if (rc == 0)
+        rc = bus_finish(&ld, &next);
     json_decref(root);
     if (rc == 0) {
         hub_free(next.config_file);
@@ -783,7 +1012,7 @@ int hub_config_load(struct hub_config *cfg, const char *file, char *err, size_t 
 
 /* ---- command-line flags ---- */
 
-enum flag_id { FLAG_HELP, FLAG_VERSION, FLAG_PORT, FLAG_HOST, FLAG_CONFIG, FLAG_LOG_LEVEL };
+enum flag_id { FLAG_HELP, FLAG_VERSION, FLAG_PORT, FLAG_HOST, FLAG_CONFIG, FLAG_LOG_LEVEL, FLAG_REDIS };
 
 struct flag_def {
     const char *name;
@@ -799,6 +1028,7 @@ static const struct flag_def flags[] = {
     {"host", FLAG_HOST, "ADDR", "listen on address ADDR (default 0.0.0.0)"},
     {"config", FLAG_CONFIG, "FILE", "load the JSON config FILE first; other flags override it"},
     {"log-level", FLAG_LOG_LEVEL, "LEVEL", "error, warn, info (default) or debug"},
+    {"redis", FLAG_REDIS, "URL", "join the cluster on redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]"},
 };
 
 static void print_help(const char *prog)
@@ -852,7 +1082,7 @@ static int parse_log_level(const char *s, enum hub_log_level *out)
 int hub_config_parse_args(struct hub_config *cfg, int argc, char **argv, char *err, size_t errlen)
 {
     const char *prog = argc > 0 && argv[0] ? argv[0] : "hubbub";
-    const char *host = NULL, *config = NULL;
+    const char *host = NULL, *config = NULL, *redis = NULL;
     int help = 0, version = 0, port = -1, has_level = 0;
     enum hub_log_level level = HUB_LOG_INFO;
 
@@ -918,6 +1148,16 @@ int hub_config_parse_args(struct hub_config *cfg, int argc, char **argv, char *e
             }
             config = value;
             break;
+        case FLAG_REDIS: {
+            struct hub_redis_url url;
+            char msg[200];
+            if (hub_config_redis_url(value, &url, msg, sizeof(msg)) != 0) {
+                set_err(err, errlen, "--redis: '%s' %s", value, msg);
+                return HUB_EINVAL;
+            }
+            redis = value;
+            break;
+        }
         case FLAG_LOG_LEVEL:
             if (parse_log_level(value, &level) != 0) {
                 set_err(err, errlen, "--log-level: '%s' is not one of error, warn, info, debug",
@@ -950,6 +1190,15 @@ int hub_config_parse_args(struct hub_config *cfg, int argc, char **argv, char *e
         }
         hub_free(cfg->host);
         cfg->host = copy;
+    }
+    if (redis) {
+        char *copy = hub_strdup(redis);
+        if (!copy) {
+            set_err(err, errlen, "out of memory");
+            return HUB_ENOMEM;
+        }
+        hub_free(cfg->redis);
+        cfg->redis = copy;
     }
     if (port >= 0)
         cfg->port = port;

@@ -13,6 +13,7 @@ enum hub_app {
     HUB_APP_NONE = 0, /* no built-in behaviour: C code registers handlers */
     HUB_APP_ECHO,
     HUB_APP_RELAY,
+    HUB_APP_CLUSTER, /* relay plus the cluster operations on request (apps.h) */
 };
 
 enum hub_log_level { HUB_LOG_ERROR = 0, HUB_LOG_WARN, HUB_LOG_INFO, HUB_LOG_DEBUG };
@@ -20,7 +21,10 @@ enum hub_log_level { HUB_LOG_ERROR = 0, HUB_LOG_WARN, HUB_LOG_INFO, HUB_LOG_DEBU
 struct hub_nsp_config {
     char *name;          /* "/chat" */
     enum hub_app app;    /* "app", default "none" */
+    int bus;             /* "bus": true lets its sockets use the event bus (bus_socket.h) */
 };
+
+struct hub_bus_config; /* "bus", "queues", "topics", "bridges": bus_config.h */
 
 struct hub_config {
     char *host;                 /* "host", default "0.0.0.0" */
@@ -45,8 +49,32 @@ struct hub_config {
     struct hub_nsp_config *namespaces; /* "namespaces": {"/": {"app": "echo"}}; see has_namespaces */
     size_t nnamespaces;
     int has_namespaces;         /* the config named namespaces; otherwise "/" runs relay */
+    char *web_root;             /* "webRoot": the pages' directory, served at "/"; default the
+                                 * source tree's web/, or share/hubbub/web when installed */
+    char *client_bundle_dir;    /* "clientBundleDir": socket.io-client's dist/ files; default
+                                 * node_modules/socket.io-client/dist, or share/hubbub's copy */
+    int serve_client;           /* "serveClient", default true: the bundle at <path>socket.io.js */
     char *config_file;          /* the file it was loaded from, or NULL */
+    /* "redis": "redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]", default NULL: no cluster. Every node
+     * on the same Redis shares rooms and broadcasts (the @socket.io/redis-adapter protocol). */
+    char *redis;
+    char *redis_key;              /* "redisKey": the channel prefix, default "socket.io" */
+    int redis_requests_timeout_ms; /* "redisRequestsTimeout", default 5000 */
+    struct hub_bus_config *bus;   /* the event bus's keys (bus_config.h), or NULL when none */
 };
+
+/* A parsed redis:// URL. */
+struct hub_redis_url {
+    char host[256];     /* a name or an address; an IPv6 address without its brackets */
+    int port;           /* default 6379 */
+    int db;             /* default 0 */
+    char user[128];     /* "" when none (AUTH with the password alone) */
+    char password[256]; /* "" when none; percent-decoded, as user */
+};
+
+/* Parses "redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]" (HOST may be [IPv6]). Returns 0, or
+ * HUB_EINVAL with a message in err (errlen bytes). */
+int hub_config_redis_url(const char *url, struct hub_redis_url *out, char *err, size_t errlen);
 
 /* Fills cfg with the defaults (no namespaces: "/" will run relay). Returns 0, or HUB_ENOMEM with cfg
  * zeroed (hub_config_free() on it is still fine). */
@@ -61,7 +89,8 @@ void hub_config_free(struct hub_config *cfg);
  * what cfg held; on success cfg->config_file names file. */
 int hub_config_load(struct hub_config *cfg, const char *file, char *err, size_t errlen);
 
-/* Parses command-line flags: --help, --version, --port N, --host ADDR, --config FILE, --log-level L.
+/* Parses command-line flags: --help, --version, --port N, --host ADDR, --config FILE, --log-level L,
+ * --redis URL.
  * --config is applied first, wherever it stands; the other flags then override the file. Returns 0 to run,
  * 1 when --help or --version printed their text to stdout (exit 0), or a negative HUB_E* with a message in
  * err (exit 2). */

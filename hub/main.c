@@ -8,6 +8,7 @@
 #include "hubbub.h"
 #include "log.h"
 #include "run.h"
+#include "web.h"
 
 int main(int argc, char **argv)
 {
@@ -39,7 +40,19 @@ int main(int argc, char **argv)
         uv_run(&loop, UV_RUN_DEFAULT);
         uv_loop_close(&loop);
     } else {
-        status = hub_run(srv, &cfg, NULL);
+        hub_routes *routes = hub_routes_new();
+        hub_web *web = routes ? hub_web_install(routes, srv, &cfg) : NULL;
+        if (!web) {
+            hub_log(HUB_LOG_ERROR, "cannot set up the HTTP routes");
+            hub_server_free(srv);
+            uv_run(&loop, UV_RUN_DEFAULT);
+            uv_loop_close(&loop);
+        } else {
+            struct hub_run_hooks hooks = {.routes = routes};
+            status = hub_run(srv, &cfg, &hooks);
+        }
+        hub_web_free(web);
+        hub_routes_free(routes);
     }
     hub_config_free(&cfg);
     return status;

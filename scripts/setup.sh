@@ -12,6 +12,7 @@ PACKAGES=(
   redis-server
   python3 python3-socketio python3-websocket python3-requests
   clang libclang-rt-14-dev
+  chromium
 )
 
 missing=()

@@ -91,6 +91,9 @@ static void test_defaults(void)
     CHECK_INT(cfg.nnamespaces, 0);
     CHECK(hub_config_nsp(&cfg, "/") == NULL);
     CHECK(cfg.config_file == NULL);
+    CHECK_STR(cfg.web_root, HUB_WEB_ROOT); /* not installed: the source tree's */
+    CHECK_STR(cfg.client_bundle_dir, HUB_CLIENT_DIR);
+    CHECK_INT(cfg.serve_client, 1);
     hub_config_free(&cfg);
     CHECK(cfg.host == NULL);
     hub_config_free(&cfg); /* twice is fine: it was left zeroed */
@@ -112,7 +115,7 @@ static void test_full_file(void)
                               "  \"maxBufferedBytes\": 65536,\n"
                               "  \"maxRoomsPerSocket\": 10,\n"
                               "  \"maxAttachments\": 0,\n"
-                              "  \"allowEIO3\": true,\n"
+                              "  \"allowEIO3\": false,\n"
                               "  \"engineEchoPath\": \"/engine.io/\",\n"
                               "  \"cors\": {\"origin\": \"https://a.example\",\n"
                               "           \"credentials\": true},\n"
@@ -133,7 +136,7 @@ static void test_full_file(void)
     CHECK_INT(cfg.max_buffered_bytes, 65536);
     CHECK_INT(cfg.max_rooms_per_socket, 10);
     CHECK_INT(cfg.max_attachments, 0);
-    CHECK_INT(cfg.allow_eio3, 1);
+    CHECK_INT(cfg.allow_eio3, 0);
     CHECK_STR(cfg.engine_echo_path, "/engine.io/");
     CHECK_INT(cfg.cors_any, 0);
     CHECK(cfg.cors_origins && cfg.cors_origins[0] && !cfg.cors_origins[1]);
@@ -253,6 +256,8 @@ static void test_bad_values(void)
     CHECK_LOAD_ERR("{\"maxAttachments\": -1}", HUB_EINVAL, "maxAttachments: -1 is out");
     CHECK_LOAD_ERR("{\"allowEIO3\": \"yes\"}", HUB_EINVAL, "allowEIO3: must be true or false");
     CHECK_LOAD_ERR("{\"allowEIO3\": 1}", HUB_EINVAL, "allowEIO3: must be true or false");
+    CHECK_LOAD_ERR("{\"allowEIO3\": true}", HUB_EUNSUPPORTED,
+                   "allowEIO3: Engine.IO v3 clients are not supported yet; only false is accepted");
     CHECK_LOAD_ERR("{\"host\": 1}", HUB_EINVAL, "host: must be a string");
     CHECK_LOAD_ERR("{\"host\": \"\"}", HUB_EINVAL, "host: must not be empty");
     CHECK_LOAD_ERR("{\"host\": \"a\\u0000b\"}", HUB_EPARSE, "invalid JSON"); /* jansson refuses */
@@ -284,6 +289,95 @@ static void test_bad_json(void)
     CHECK_LOAD_ERR("{\"port\": 1} trailing", HUB_EPARSE, "c.json:1:");
     CHECK_LOAD_ERR("{\"port\": 1,\n \"port\": 2}", HUB_EPARSE, "c.json:2:");
     CHECK_LOAD_ERR("{\"port\": 1,\n \"port\": 2}", HUB_EPARSE, "duplicate");
+}
+
+static void test_web_keys(void)
+{
+    struct hub_config cfg;
+    const char *bad = write_file("web-bad.json", "{\"webRoot\": \"/elsewhere\", \"nope\": 1}");
+
+    CHECK_INT(load_text(&cfg, "{\"webRoot\": \"/srv/www\", \"clientBundleDir\": \"/opt/sio\",\n"
+                              " \"serveClient\": false}"),
+              0);
+    CHECK_STR(cfg.web_root, "/srv/www");
+    CHECK_STR(cfg.client_bundle_dir, "/opt/sio");
+    CHECK_INT(cfg.serve_client, 0);
+    /* a failed load keeps them (they are copied with the rest) */
+    CHECK_INT(hub_config_load(&cfg, bad, err, sizeof(err)), HUB_EINVAL);
+    CHECK_STR(cfg.web_root, "/srv/www");
+    CHECK_STR(cfg.client_bundle_dir, "/opt/sio");
+    hub_config_free(&cfg);
+    CHECK_LOAD_ERR("{\"webRoot\": 1}", HUB_EINVAL, ":1: webRoot: must be a string");
+    CHECK_LOAD_ERR("{\"webRoot\": \"\"}", HUB_EINVAL, "webRoot: must not be empty");
+    CHECK_LOAD_ERR("{\"clientBundleDir\": null}", HUB_EINVAL, "clientBundleDir: must be a string");
+    CHECK_LOAD_ERR("{\n\"serveClient\": \"yes\"}", HUB_EINVAL,
+                   ":2: serveClient: must be true or false");
+}
+
+static void test_redis_keys(void)
+{
+    struct hub_config cfg;
+    struct hub_redis_url u;
+
+    hub_config_init(&cfg);
+    CHECK(cfg.redis == NULL);
+    CHECK_STR(cfg.redis_key, "socket.io");
+    CHECK_INT(cfg.redis_requests_timeout_ms, 5000);
+    hub_config_free(&cfg);
+
+    CHECK_INT(load_text(&cfg, "{\"redis\": \"redis://127.0.0.1:6390/2\", \"redisKey\": \"app\",\n"
+                              " \"redisRequestsTimeout\": 1500,\n"
+                              " \"namespaces\": {\"/\": {\"app\": \"cluster\"}}}"),
+              0);
+    CHECK_STR(cfg.redis, "redis://127.0.0.1:6390/2");
+    CHECK_STR(cfg.redis_key, "app");
+    CHECK_INT(cfg.redis_requests_timeout_ms, 1500);
+    CHECK(hub_config_nsp(&cfg, "/") && hub_config_nsp(&cfg, "/")->app == HUB_APP_CLUSTER);
+    /* --redis overrides the file; a later file's null turns the cluster off */
+    CHECK_INT(parse(&cfg, (char *[]){"hubbub", "--redis", "redis://h", NULL}), 0);
+    CHECK_STR(cfg.redis, "redis://h");
+    hub_config_free(&cfg);
+    CHECK_INT(load_text(&cfg, "{\"redis\": null}"), 0);
+    CHECK(cfg.redis == NULL);
+    hub_config_free(&cfg);
+
+    CHECK_LOAD_ERR("{\"redis\": \"http://h\"}", HUB_EINVAL, ":1: redis: must be a redis:// URL");
+    CHECK_LOAD_ERR("{\n\"redis\": \"redis://h:0\"}", HUB_EINVAL, ":2: redis: the port must be");
+    CHECK_LOAD_ERR("{\"redis\": \"redis://h:1/x\"}", HUB_EINVAL, "redis: the database must be");
+    CHECK_LOAD_ERR("{\"redis\": \"redis:///0\"}", HUB_EINVAL, "redis: the host is missing");
+    CHECK_LOAD_ERR("{\"redis\": 6379}", HUB_EINVAL, "redis: must be a string");
+    CHECK_LOAD_ERR("{\"redisKey\": \"a*\"}", HUB_EINVAL, "redisKey: must not contain");
+    CHECK_LOAD_ERR("{\"redisKey\": \"\"}", HUB_EINVAL, "redisKey: must not be empty");
+    CHECK_LOAD_ERR("{\"redisRequestsTimeout\": 0}", HUB_EINVAL, "redisRequestsTimeout: 0 is out");
+    CHECK_LOAD_ERR("{\"namespaces\": {\"/\": {\"app\": \"x\"}}}", HUB_EINVAL, "\"cluster\"");
+    hub_config_init(&cfg);
+    CHECK_INT(parse(&cfg, (char *[]){"hubbub", "--redis", "localhost:6379", NULL}), HUB_EINVAL);
+    CHECK(strstr(err, "--redis: 'localhost:6379' must be a redis:// URL") != NULL);
+    CHECK(cfg.redis == NULL);
+    hub_config_free(&cfg);
+
+    /* the URL forms */
+    CHECK_INT(hub_config_redis_url("redis://cache", &u, err, sizeof(err)), 0);
+    CHECK_STR(u.host, "cache");
+    CHECK_INT(u.port, 6379);
+    CHECK_INT(u.db, 0);
+    CHECK_STR(u.user, "");
+    CHECK_STR(u.password, "");
+    CHECK_INT(hub_config_redis_url("redis://:s%40cret@10.0.0.1:7000/3", &u, err, sizeof(err)), 0);
+    CHECK_STR(u.host, "10.0.0.1");
+    CHECK_INT(u.port, 7000);
+    CHECK_INT(u.db, 3);
+    CHECK_STR(u.password, "s@cret");
+    CHECK_INT(hub_config_redis_url("redis://app:pw@[::1]:6380/", &u, err, sizeof(err)), 0);
+    CHECK_STR(u.host, "::1");
+    CHECK_INT(u.port, 6380);
+    CHECK_STR(u.user, "app");
+    CHECK_STR(u.password, "pw");
+    CHECK_INT(hub_config_redis_url("redis://h:70000", &u, err, sizeof(err)), HUB_EINVAL);
+    CHECK_INT(hub_config_redis_url("redis://[::1", &u, err, sizeof(err)), HUB_EINVAL);
+    CHECK_INT(hub_config_redis_url("redis://pw@h", &u, err, sizeof(err)), HUB_EINVAL);
+    CHECK_INT(hub_config_redis_url("redis://:%4@h", &u, err, sizeof(err)), HUB_EINVAL);
+    CHECK_INT(hub_config_redis_url("redis://:%00@h", &u, err, sizeof(err)), HUB_EINVAL);
 }
 
 static void test_unreadable_file(void)
@@ -687,6 +781,8 @@ int main(void)
     RUN(test_unknown_keys);
     RUN(test_bad_values);
     RUN(test_bad_json);
+    RUN(test_web_keys);
+    RUN(test_redis_keys);
     RUN(test_unreadable_file);
     RUN(test_failed_load_changes_nothing);
     RUN(test_later_file_replaces_maps);
