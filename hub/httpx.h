@@ -56,7 +56,9 @@ const char *hub_httpx_body(const hub_httpx *x, size_t *len);
 int hub_httpx_header(hub_httpx *x, const char *name, char *buf, size_t len);
 
 /* Sends the reply: status, content type, extra headers ("name: value" strings, NULL-terminated list,
- * may be NULL) and the body (copied). The exchange is finished: x must not be used after this.
+ * may be NULL) and the body (copied). For a HEAD request pass the body a GET would get: its length
+ * goes into content-length and the body itself is not sent. The exchange is finished: x must not be
+ * used after this.
  * Returns 0, or HUB_ENOMEM (the connection is closed instead). */
 int hub_httpx_reply(hub_httpx *x, int status, const char *content_type, const char *const *headers,
                     const void *body, size_t len);

@@ -52,6 +52,7 @@ struct pss {
     struct pss *held_prev, *held_next;
     struct pss *dirty_prev, *dirty_next; /* WebSockets with frames to flush this loop turn */
     int dirty;
+    int head;               /* a HEAD request: the reply's headers describe a body not sent */
     char origin[ORIGIN_MAX];
     hub_httpx *x;           /* a route's exchange, until it is answered */
     struct hub_route_match route;
@@ -464,6 +465,7 @@ static int route_begin(hub_http *h, struct lws *wsi, struct pss *p, const char *
     p->kind = K_ROUTE;
     p->x = x;
     p->route = *m;
+    p->head = strcmp(x->method, "HEAD") == 0;
     char cl[32];
     int has_body = (m->flags & HUB_ROUTE_BODY) &&
                    lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 && atol(cl) > 0;
@@ -619,9 +621,10 @@ static int write_reply(hub_http *h, struct lws *wsi, struct pss *p)
     }
     if (lws_finalize_http_header(wsi, &q, end))
         goto out;
-    if (r->len)
-        memcpy(q, r->body, r->len);
-    size_t total = (size_t)(q - start) + r->len;
+    size_t body_len = p->head ? 0 : r->len;
+    if (body_len)
+        memcpy(q, r->body, body_len);
+    size_t total = (size_t)(q - start) + body_len;
     if (lws_write(wsi, start, total, LWS_WRITE_HTTP_FINAL) < (int)total)
         goto out;
     rc = 0;

@@ -428,14 +428,9 @@ static int is_get_or_head(hub_httpx *x)
     return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0;
 }
 
-static int is_head(hub_httpx *x)
-{
-    return strcmp(hub_httpx_method(x), "HEAD") == 0;
-}
-
 static void reply_text(hub_httpx *x, int status, const char *text, const char *const *headers)
 {
-    hub_httpx_reply(x, status, TEXT_TYPE, headers, text, is_head(x) ? 0 : strlen(text));
+    hub_httpx_reply(x, status, TEXT_TYPE, headers, text, strlen(text));
 }
 
 static void reply_not_allowed(hub_httpx *x)
@@ -455,7 +450,7 @@ static void reply_json(hub_httpx *x, int status, json_t *body)
     }
     json_free_t free_fn;
 
-    hub_httpx_reply(x, status, JSON_TYPE, headers, text, is_head(x) ? 0 : strlen(text));
+    hub_httpx_reply(x, status, JSON_TYPE, headers, text, strlen(text));
     json_get_alloc_funcs(NULL, &free_fn);
     free_fn(text);
 }
@@ -633,7 +628,7 @@ static void on_client(void *ud, hub_httpx *x)
     if (!w->client_etag[0] && not_modified(x, etag))
         hub_httpx_reply(x, 304, type, h, NULL, 0);
     else
-        hub_httpx_reply(x, 200, type, h, f->data, is_head(x) ? 0 : f->len);
+        hub_httpx_reply(x, 200, type, h, f->data, f->len);
 }
 
 /* The client's version, as Node's ETag has it: the package.json beside dist/, else the banner of
@@ -753,7 +748,7 @@ static void on_page(void *ud, hub_httpx *x)
             hub_httpx_reply(x, 304, hub_web_content_type(real), h, NULL, 0);
         else
             hub_httpx_reply(x, 200, hub_web_content_type(real), h, f->data,
-                            is_head(x) ? 0 : f->len);
+                            f->len);
     }
 }
 

@@ -137,6 +137,9 @@ describe("the socket.io-client bundle", { skip: SKIP }, () => {
     assert.equal(res.headers.etag, `"${CLIENT_VERSION}"`);
     assert.equal(res.headers["content-type"], "application/javascript; charset=utf-8");
     assert.equal(res.body.length, 0);
+    // the length a GET would get, as HTTP says for HEAD
+    const full = await get(hub.port, "/socket.io/socket.io.min.js");
+    assert.equal(Number(res.headers["content-length"]), full.body.length);
   });
 
   it("serves nothing else under the Engine.IO path", async () => {
@@ -267,6 +270,7 @@ describe("pages from webRoot", { skip: SKIP }, () => {
     const head = await get(hub.port, "/app.js", {}, "HEAD");
     assert.equal(head.status, 200);
     assert.equal(head.body.length, 0);
+    assert.equal(Number(head.headers["content-length"]), (await get(hub.port, "/app.js")).body.length);
     assert.equal((await get(hub.port, "/app.js", {}, "POST")).status, 405);
     const dir = await get(hub.port, "/docs?x=1");
     assert.equal(dir.status, 301);
