@@ -29,6 +29,10 @@ void hub_routes_free(hub_routes *r);
  * wins: an exact path before any prefix, a longer prefix before a shorter one. Returns 0, HUB_EEXISTS
  * or HUB_ENOMEM. */
 int hub_routes_add(hub_routes *r, const char *path, int flags, size_t max_body, hub_route_fn fn, void *ud);
+/* The same for one method only ("POST"): such a route is tried before routes for any method, so an
+ * API can take POSTs under paths whose GETs serve pages. */
+int hub_routes_add_method(hub_routes *r, const char *method, const char *path, int flags,
+                          size_t max_body, hub_route_fn fn, void *ud);
 
 struct hub_route_match {
     int flags;
@@ -36,8 +40,9 @@ struct hub_route_match {
     hub_route_fn fn;
     void *ud;
 };
-/* Finds the route for path. Returns 1 with *m filled, or 0. */
-int hub_routes_match(const hub_routes *r, const char *path, struct hub_route_match *m);
+/* Finds the route for method and path. Returns 1 with *m filled, or 0. */
+int hub_routes_match(const hub_routes *r, const char *method, const char *path,
+                     struct hub_route_match *m);
 
 /* ---- the exchange (implemented by the listener) ---- */
 

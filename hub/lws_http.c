@@ -484,7 +484,8 @@ static int on_http(hub_http *h, struct lws *wsi, struct pss *p, const char *path
     struct eio_reply r = {0};
     eio_server *eng = engine_for(h, path);
     struct hub_route_match m;
-    if (!eng && !path_is(path, h->cfg->path) && hub_routes_match(h->routes, path, &m))
+    if (!eng && !path_is(path, h->cfg->path) &&
+        hub_routes_match(h->routes, method_name(wsi), path, &m))
         return route_begin(h, wsi, p, path, &m);
     if (!eng) {
         int ours = path_is(path, h->cfg->path);

@@ -7,6 +7,7 @@
 #include "hub_err.h"
 
 struct route {
+    char *method; /* NULL: any */
     char *path;
     size_t len;
     struct hub_route_match m;
@@ -26,16 +27,29 @@ void hub_routes_free(hub_routes *r)
 {
     if (!r)
         return;
-    for (size_t i = 0; i < r->n; i++)
+    for (size_t i = 0; i < r->n; i++) {
         hub_free(r->v[i].path);
+        hub_free(r->v[i].method);
+    }
     hub_free(r->v);
     hub_free(r);
 }
 
+static int same_method(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
 int hub_routes_add(hub_routes *r, const char *path, int flags, size_t max_body, hub_route_fn fn, void *ud)
 {
+    return hub_routes_add_method(r, NULL, path, flags, max_body, fn, ud);
+}
+
+int hub_routes_add_method(hub_routes *r, const char *method, const char *path, int flags,
+                          size_t max_body, hub_route_fn fn, void *ud)
+{
     for (size_t i = 0; i < r->n; i++)
-        if (strcmp(r->v[i].path, path) == 0 &&
+        if (strcmp(r->v[i].path, path) == 0 && same_method(r->v[i].method, method) &&
             (r->v[i].m.flags & HUB_ROUTE_PREFIX) == (flags & HUB_ROUTE_PREFIX))
             return HUB_EEXISTS;
     if (r->n == r->cap) {
@@ -46,10 +60,14 @@ int hub_routes_add(hub_routes *r, const char *path, int flags, size_t max_body, 
         r->v = v;
         r->cap = cap;
     }
-    char *p = hub_strdup(path);
-    if (!p)
+    char *p = hub_strdup(path), *m = method ? hub_strdup(method) : NULL;
+    if (!p || (method && !m)) {
+        hub_free(p);
+        hub_free(m);
         return HUB_ENOMEM;
+    }
     r->v[r->n++] = (struct route){
+        .method = m,
         .path = p,
         .len = strlen(p),
         .m = {.flags = flags, .max_body = max_body, .fn = fn, .ud = ud},
@@ -57,25 +75,36 @@ int hub_routes_add(hub_routes *r, const char *path, int flags, size_t max_body, 
     return 0;
 }
 
-int hub_routes_match(const hub_routes *r, const char *path, struct hub_route_match *m)
+/* The most specific route among those for this method (want_method) or for any method. */
+static const struct route *find(const hub_routes *r, const char *method, const char *path,
+                                int want_method)
 {
     const struct route *best = NULL;
-    if (!r)
-        return 0;
     for (size_t i = 0; i < r->n; i++) {
         const struct route *e = &r->v[i];
+        if (want_method ? !e->method || strcmp(e->method, method) != 0 : e->method != NULL)
+            continue;
         if (!(e->m.flags & HUB_ROUTE_PREFIX)) {
-            if (strcmp(e->path, path) == 0) {
-                *m = e->m;
-                return 1;
-            }
+            if (strcmp(e->path, path) == 0)
+                return e;
         } else if (strncmp(e->path, path, e->len) == 0 && (!best || e->len > best->len)) {
             best = e;
         }
     }
-    if (best)
-        *m = best->m;
-    return best != NULL;
+    return best;
+}
+
+int hub_routes_match(const hub_routes *r, const char *method, const char *path,
+                     struct hub_route_match *m)
+{
+    if (!r)
+        return 0;
+    const struct route *e = find(r, method, path, 1);
+    if (!e)
+        e = find(r, method, path, 0);
+    if (e)
+        *m = e->m;
+    return e != NULL;
 }
 
 static int hexval(int c)

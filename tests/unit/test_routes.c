@@ -19,17 +19,28 @@ static void test_match(void)
     CHECK_INT(hub_routes_add(r, "/web/", HUB_ROUTE_PREFIX, 0, fn, &tag_b), 0);
     CHECK_INT(hub_routes_add(r, "/web/socket/", HUB_ROUTE_PREFIX | HUB_ROUTE_BODY, 100, fn, &tag_c), 0);
     CHECK_INT(hub_routes_add(r, "/web/", HUB_ROUTE_PREFIX, 0, fn, NULL), HUB_EEXISTS);
-    CHECK_INT(hub_routes_match(r, "/", &m), 1);
+    CHECK_INT(hub_routes_match(r, "GET", "/", &m), 1);
     CHECK(m.ud == &tag_a);
-    CHECK_INT(hub_routes_match(r, "/x", &m), 0); /* "/" is exact */
-    CHECK_INT(hub_routes_match(r, "/web/a.js", &m), 1);
+    CHECK_INT(hub_routes_match(r, "GET", "/x", &m), 0); /* "/" is exact */
+    CHECK_INT(hub_routes_match(r, "GET", "/web/a.js", &m), 1);
     CHECK(m.ud == &tag_b);
-    CHECK_INT(hub_routes_match(r, "/web/socket/x", &m), 1); /* the longer prefix wins */
+    CHECK_INT(hub_routes_match(r, "GET", "/web/socket/x", &m), 1); /* the longer prefix wins */
     CHECK(m.ud == &tag_c);
     CHECK_INT(m.max_body, 100);
     CHECK_INT(m.flags, HUB_ROUTE_PREFIX | HUB_ROUTE_BODY);
-    CHECK_INT(hub_routes_match(r, "/we", &m), 0);
-    CHECK_INT(hub_routes_match(NULL, "/", &m), 0);
+    CHECK_INT(hub_routes_match(r, "GET", "/we", &m), 0);
+    /* a POST-only route under everything: POSTs go there, GETs keep their routes */
+    static int tag_post;
+    CHECK_INT(hub_routes_add_method(r, "POST", "/", HUB_ROUTE_PREFIX | HUB_ROUTE_BODY, 10, fn, &tag_post), 0);
+    CHECK_INT(hub_routes_add_method(r, "POST", "/", HUB_ROUTE_PREFIX, 10, fn, NULL), HUB_EEXISTS);
+    CHECK_INT(hub_routes_match(r, "POST", "/", &m), 1);
+    CHECK(m.ud == &tag_post);
+    CHECK_INT(hub_routes_match(r, "POST", "/web/socket/x", &m), 1);
+    CHECK(m.ud == &tag_post);
+    CHECK_INT(hub_routes_match(r, "GET", "/", &m), 1);
+    CHECK(m.ud == &tag_a);
+    CHECK_INT(hub_routes_match(r, "PUT", "/nothing", &m), 0);
+    CHECK_INT(hub_routes_match(NULL, "GET", "/", &m), 0);
     hub_routes_free(r);
 }
 

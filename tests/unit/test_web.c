@@ -100,7 +100,7 @@ static int request(hub_routes *routes, const char *method, const char *path,
     hub_httpx x = {.method = method, .path = path, .headers = headers};
 
     reply.status = 0;
-    if (!hub_routes_match(routes, path, &m))
+    if (!hub_routes_match(routes, method, path, &m))
         return 0;
     m.fn(m.ud, &x);
     return reply.status;
