@@ -22,6 +22,9 @@ int hub_apps_install(hub_server *srv, const struct hub_config *cfg)
         case HUB_APP_RELAY:
             rc = hub_app_relay_install(nsp);
             break;
+        case HUB_APP_CLUSTER:
+            rc = hub_app_cluster_install(nsp);
+            break;
         case HUB_APP_NONE:
             rc = 0;
             break;

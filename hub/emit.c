@@ -310,30 +310,68 @@ static int recipient_ok(const hub_socket *s, const struct hub_target *t)
     return 1;
 }
 
-int hub_nsp_emit(hub_nsp *nsp, const struct hub_target *t, const char *event, const json_t *args,
-                 const struct sio_buf *bufs, size_t nbufs)
+int hub_sio_broadcast_local(hub_nsp *nsp, const struct hub_target *t, const json_t *data,
+                            const struct sio_buf *bufs, size_t nbufs)
 {
     hub_socket **v = NULL;
     struct frameset fs;
     size_t n, i;
-    json_t *data;
     int rc, count = 0;
 
-    if (!nsp) return HUB_EINVAL;
-    if ((rc = event_data(event, args, bufs, nbufs, &data))) return rc;
-    if ((rc = select_targets(nsp, t, &v, &n))) goto out_data;
-    if (!n) goto out_data;
-    if ((rc = frames_build(&fs, SIO_EVENT, nsp->name, SIO_NO_ID, data, bufs, nbufs)))
-        goto out_sockets;
+    if ((rc = select_targets(nsp, t, &v, &n))) return rc;
+    if (!n) return 0;
+    if ((rc = frames_build(&fs, SIO_EVENT, nsp->name, SIO_NO_ID, data, bufs, nbufs))) goto out;
     for (i = 0; i < n; i++)
         if (recipient_ok(v[i], t) && client_send(v[i]->c, &fs) == 0 && count < INT32_MAX) count++;
     frames_clear(&fs);
     rc = count;
-out_sockets:
+out:
     hub_free(v);
-out_data:
+    return rc;
+}
+
+int hub_nsp_emit(hub_nsp *nsp, const struct hub_target *t, const char *event, const json_t *args,
+                 const struct sio_buf *bufs, size_t nbufs)
+{
+    json_t *data;
+    int rc;
+
+    if (!nsp) return HUB_EINVAL;
+    if ((rc = event_data(event, args, bufs, nbufs, &data))) return rc;
+    rc = hub_sio_broadcast_local(nsp, t, data, bufs, nbufs);
+    if (rc >= 0) hub_cluster_publish_broadcast(nsp, t, data, bufs, nbufs);
     json_decref(data);
     return rc;
+}
+
+/* A new slot for an answer, or NULL when out of memory (the answer is counted, not kept). */
+static struct hub_reply_rec *reply_slot(struct hub_ackop *op)
+{
+    struct hub_reply_rec *r;
+
+    if (op->nreplies == op->cap) {
+        size_t cap = op->cap ? op->cap * 2 : 4;
+        r = hub_realloc(op->replies, cap * sizeof(*r));
+        if (!r) {
+            hub_log(HUB_LOG_ERROR, "out of memory keeping an acknowledgement");
+            return NULL;
+        }
+        op->replies = r;
+        op->cap = cap;
+    }
+    r = &op->replies[op->nreplies++];
+    memset(r, 0, sizeof(*r));
+    return r;
+}
+
+/* Every local recipient answered and, in a cluster, every other node counted its recipients and
+ * all of those answered (the reference's BroadcastOperator.emit completeness check). */
+static int op_done(const struct hub_ackop *op)
+{
+    if (op->nlocal < op->expected) return 0;
+    if (!op->creq) return 1;
+    return op->servers >= 0 && op->servers_seen >= op->servers - 1 &&
+           op->nremote >= op->remote_expected;
 }
 
 static void multi_complete(struct hub_ackop *op, int status)
@@ -341,6 +379,7 @@ static void multi_complete(struct hub_ackop *op, int status)
     hub_server *srv = op->srv;
     struct hub_reply *views = NULL;
     size_t i;
+    int64_t expected = (int64_t)op->expected + op->remote_expected;
 
     hub_sio_deadline_cancel(srv, &op->dl);
     while (op->entries) {
@@ -353,18 +392,24 @@ static void multi_complete(struct hub_ackop *op, int status)
     else
         srv->multi_ops = op->next;
     if (op->next) op->next->prev = op->prev;
+    if (op->creq) {
+        hub_cluster_request_drop(op->creq);
+        op->creq = NULL;
+    }
     if (op->nreplies) {
         views = hub_calloc(op->nreplies, sizeof(*views));
         if (!views) /* the callback must run: it gets the count, not the replies */
             hub_log(HUB_LOG_ERROR, "out of memory collecting %zu acknowledgements", op->nreplies);
     }
     for (i = 0; views && i < op->nreplies; i++) {
-        views[i].id = op->replies[i].id;
+        views[i].id = op->replies[i].id[0] ? op->replies[i].id : NULL;
         views[i].args = op->replies[i].p.data;
         views[i].bufs = op->replies[i].p.bufs;
         views[i].nbufs = op->replies[i].p.nbufs;
     }
-    op->bcb(op->nsp, status, views, views ? op->nreplies : 0, op->expected, op->ud);
+    if (op->bcb)
+        op->bcb(op->nsp, status, views, views ? op->nreplies : 0,
+                expected > 0 ? (size_t)expected : 0, op->ud);
     hub_free(views);
     for (i = 0; i < op->nreplies; i++)
         sio_packet_clear(&op->replies[i].p);
@@ -377,7 +422,61 @@ static void multi_timeout(struct hub_deadline *dl)
 {
     struct hub_ackop *op = (struct hub_ackop *)(void *)dl;
 
-    multi_complete(op, op->nreplies == op->expected ? 0 : HUB_ETIMEOUT);
+    multi_complete(op, op_done(op) ? 0 : HUB_ETIMEOUT);
+}
+
+/* A multi op for the target with its entries' storage; sends nothing yet. */
+static struct hub_ackop *multi_new(hub_nsp *nsp, size_t n)
+{
+    struct hub_ackop *op = hub_calloc(1, sizeof(*op));
+
+    if (!op) return NULL;
+    if (n && (!(op->block = hub_calloc(n, sizeof(*op->block))) ||
+              !(op->replies = hub_calloc(n, sizeof(*op->replies))))) {
+        hub_free(op->block);
+        hub_free(op);
+        return NULL;
+    }
+    op->cap = n;
+    op->srv = nsp->srv;
+    op->nsp = nsp;
+    op->multi = 1;
+    op->servers = -1;
+    op->dl.idx = HUB_DEADLINE_IDLE;
+    op->dl.fire = multi_timeout;
+    op->id = next_ack_id(nsp);
+    return op;
+}
+
+static void multi_free(struct hub_ackop *op)
+{
+    hub_free(op->replies);
+    hub_free(op->block);
+    hub_free(op);
+}
+
+/* Sends fs to every usable recipient and links it as owing an answer. */
+static void multi_send(struct hub_ackop *op, hub_socket **v, size_t n, const struct hub_target *t,
+                       struct frameset *fs)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        struct hub_pending *e;
+        if (!recipient_ok(v[i], t) || client_send(v[i]->c, fs) != 0) continue;
+        e = &op->block[op->expected++];
+        s_link(v[i], e);
+        o_link(op, e);
+    }
+}
+
+static void multi_link(struct hub_ackop *op)
+{
+    hub_server *srv = op->srv;
+
+    op->next = srv->multi_ops;
+    if (srv->multi_ops) srv->multi_ops->prev = op;
+    srv->multi_ops = op;
 }
 
 int hub_nsp_emit_with_ack(hub_nsp *nsp, const struct hub_target *t, const char *event,
@@ -388,7 +487,7 @@ int hub_nsp_emit_with_ack(hub_nsp *nsp, const struct hub_target *t, const char *
     hub_socket **v = NULL;
     struct hub_ackop *op;
     struct frameset fs;
-    size_t n, i;
+    size_t n;
     json_t *data;
     int rc;
 
@@ -398,51 +497,136 @@ int hub_nsp_emit_with_ack(hub_nsp *nsp, const struct hub_target *t, const char *
     if ((rc = event_data(event, args, bufs, nbufs, &data))) return rc;
     if ((rc = select_targets(nsp, t, &v, &n))) goto fail_select;
     rc = HUB_ENOMEM;
-    op = hub_calloc(1, sizeof(*op));
+    op = multi_new(nsp, n);
     if (!op) goto fail_op;
-    if (n && (!(op->block = hub_calloc(n, sizeof(*op->block))) ||
-              !(op->replies = hub_calloc(n, sizeof(*op->replies)))))
-        goto fail_arrays;
-    op->srv = srv;
-    op->nsp = nsp;
-    op->multi = 1;
     op->bcb = cb;
     op->ud = ud;
-    op->dl.idx = HUB_DEADLINE_IDLE;
-    op->dl.fire = multi_timeout;
-    op->id = next_ack_id(nsp);
     if (n && (rc = frames_build(&fs, SIO_EVENT, nsp->name, op->id, data, bufs, nbufs)))
-        goto fail_arrays;
+        goto fail_frames;
     /* armed before anything is sent, so that nothing can fail once recipients owe an answer */
     if ((rc = hub_sio_deadline_arm(srv, &op->dl, timeout_ms))) goto fail_arm;
-    for (i = 0; i < n; i++) {
-        struct hub_pending *e;
-        if (!recipient_ok(v[i], t) || client_send(v[i]->c, &fs) != 0) continue;
-        e = &op->block[op->expected++];
-        s_link(v[i], e);
-        o_link(op, e);
-    }
+    multi_send(op, v, n, t, &fs);
     if (n) frames_clear(&fs);
-    if (!op->expected && (rc = hub_sio_deadline_arm(srv, &op->dl, 0)))
+    if (srv->cluster && !(t && t->is_local))
+        hub_cluster_broadcast_request(op, t, data, bufs, nbufs, timeout_ms);
+    if (op_done(op) && (rc = hub_sio_deadline_arm(srv, &op->dl, 0)))
         goto fail_arm; /* cannot happen: re-arming an armed deadline needs no memory */
-    op->next = srv->multi_ops;
-    if (srv->multi_ops) srv->multi_ops->prev = op;
-    srv->multi_ops = op;
+    multi_link(op);
     hub_free(v);
     json_decref(data);
     return op->expected > INT32_MAX ? INT32_MAX : (int)op->expected;
 
 fail_arm:
     if (n) frames_clear(&fs);
-fail_arrays:
-    hub_free(op->replies);
-    hub_free(op->block);
-    hub_free(op);
+fail_frames:
+    multi_free(op);
 fail_op:
     hub_free(v);
 fail_select:
     json_decref(data);
     return rc;
+}
+
+void hub_sio_op_count(struct hub_ackop *op, int n)
+{
+    op->servers = n < 1 ? 1 : n;
+    if (op_done(op)) multi_complete(op, 0);
+}
+
+void hub_sio_op_response(struct hub_ackop *op, struct adapter_msg *m)
+{
+    struct hub_reply_rec *rec;
+
+    if (m->type == ADAPTER_BROADCAST_CLIENT_COUNT) {
+        op->servers_seen++;
+        if (m->client_count > 0) op->remote_expected += m->client_count;
+    } else if (m->type == ADAPTER_BROADCAST_ACK) {
+        op->nremote++;
+        if ((rec = reply_slot(op))) {
+            rec->p.type = SIO_ACK;
+            rec->p.id = op->id;
+            rec->p.data = json_array();
+            if (rec->p.data && m->data && json_array_append(rec->p.data, m->data))
+                hub_log(HUB_LOG_ERROR, "out of memory keeping an acknowledgement");
+            rec->p.bufs = m->bufs;
+            rec->p.nbufs = m->nbufs;
+            m->bufs = NULL;
+            m->nbufs = 0;
+        }
+    } else {
+        return;
+    }
+    if (op_done(op)) multi_complete(op, 0);
+}
+
+void hub_sio_relay_broadcast(hub_nsp *nsp, struct adapter_msg *m)
+{
+    hub_server *srv = nsp->srv;
+    struct hub_target t;
+    struct adapter_msg count;
+    hub_socket **v = NULL;
+    struct hub_ackop *op;
+    struct frameset fs;
+    uint64_t timeout;
+    size_t n;
+
+    if (!m->request_id || strlen(m->request_id) > HUB_ADAPTER_ID_MAX || !json_is_array(m->data) ||
+        !json_array_size(m->data) || srv->shut || sio_placeholders_check(m->data, m->nbufs))
+        return;
+    memset(&t, 0, sizeof(t));
+    t.rooms = (const char *const *)m->rooms.v;
+    t.nrooms = m->rooms.n;
+    t.except = (const char *const *)m->except.v;
+    t.nexcept = m->except.n;
+    t.is_local = 1;
+    if (select_targets(nsp, &t, &v, &n)) goto fail;
+    op = multi_new(nsp, n);
+    if (!op) goto fail;
+    op->relay = 1;
+    strcpy(op->relay_id, m->request_id);
+    timeout = m->flags.timeout_ms >= 0 ? (uint64_t)m->flags.timeout_ms
+              : srv->cluster           ? srv->cluster->requests_timeout_ms
+                                       : 5000;
+    if (n && frames_build(&fs, SIO_EVENT, nsp->name, op->id, m->data, m->bufs, m->nbufs)) {
+        multi_free(op);
+        goto fail;
+    }
+    if (hub_sio_deadline_arm(srv, &op->dl, timeout)) {
+        if (n) frames_clear(&fs);
+        multi_free(op);
+        goto fail;
+    }
+    multi_send(op, v, n, &t, &fs);
+    if (n) frames_clear(&fs);
+    hub_free(v);
+    v = NULL;
+    /* the count goes out first, even when it is 0: the requester waits for every node's */
+    adapter_msg_init(&count);
+    count.type = ADAPTER_BROADCAST_CLIENT_COUNT;
+    count.request_id = op->relay_id;
+    count.client_count = (int64_t)op->expected;
+    hub_cluster_publish_response(nsp, &count);
+    if (!op->expected) hub_sio_deadline_arm(srv, &op->dl, 0);
+    multi_link(op);
+    return;
+
+fail:
+    hub_free(v);
+    hub_log(HUB_LOG_ERROR, "out of memory relaying a broadcast with acknowledgements");
+}
+
+/* Publishes a relayed broadcast's answer: the first argument only, as the reference does. */
+static void relay_answer(struct hub_ackop *op, const struct sio_packet *p)
+{
+    struct adapter_msg m;
+
+    adapter_msg_init(&m);
+    m.type = ADAPTER_BROADCAST_ACK;
+    m.request_id = op->relay_id;
+    m.data = json_array_get(p->data, 0);
+    m.bufs = p->bufs;
+    m.nbufs = p->nbufs;
+    hub_cluster_publish_response(op->nsp, &m);
 }
 
 /* ---- acknowledgements from clients -------------------------------------------------------------
@@ -467,12 +651,16 @@ void hub_sio_on_ack(hub_socket *s, struct sio_packet *p)
     }
     s_unlink(e);
     o_unlink(e);
-    rec = &op->replies[op->nreplies++];
-    memcpy(rec->id, s->id, sizeof(rec->id));
-    rec->p = *p;
-    memset(p, 0, sizeof(*p));
-    p->id = SIO_NO_ID;
-    if (op->nreplies == op->expected) multi_complete(op, 0);
+    op->nlocal++;
+    if (op->relay) {
+        relay_answer(op, p);
+    } else if ((rec = reply_slot(op))) {
+        memcpy(rec->id, s->id, sizeof(rec->id));
+        rec->p = *p;
+        memset(p, 0, sizeof(*p));
+        p->id = SIO_NO_ID;
+    }
+    if (op_done(op)) multi_complete(op, 0);
 }
 
 void hub_sio_socket_fail_acks(hub_socket *s)
@@ -507,6 +695,10 @@ int hub_ack_send(hub_ack *ack, const json_t *args, const struct sio_buf *bufs, s
     if (!ack) return HUB_EINVAL;
     if (ack->answered || (ack->borrowed && ack->taken)) return HUB_ESTATE;
     if ((rc = check_args(args, bufs, nbufs))) return rc;
+    if (ack->cluster) {
+        if ((rc = hub_cluster_ack_send(ack, args)) == 0) ack->answered = 1;
+        return rc;
+    }
     s = hub_map_get(&ack->nsp->sockets, ack->sid, HUB_SOCKET_ID_LEN);
     if ((rc = socket_usable(s))) return rc == HUB_EINVAL ? HUB_ECLOSED : rc;
     if (!args && !(args = empty = json_array())) return HUB_ENOMEM;

@@ -6,6 +6,7 @@
 #include "engine.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -49,12 +50,12 @@ struct eio_session {
     const char *get_final;      /* the last packet a held GET gets when the session ended */
     const char *finish_reason;  /* reason for a deferred close */
     struct hub_outq q;          /* packets for the current transport */
-    struct hub_outq probe_q;    /* packets for the probing WebSocket ("3probe") */
+    int probe_pong;             /* "3probe" is due on the probing WebSocket */
     uv_timer_t timer;           /* heartbeat, close wait, deferred close */
-    uv_timer_t upgrade_timer;
+    uv_timer_t *upgrade_timer;  /* only while a probe is in flight */
     enum timer_phase phase;
     uint64_t deadline;          /* last pong (or handshake) + pingInterval + pingTimeout */
-    json_t *handshake;
+    char *handshake;            /* compact snapshot of the handshake request (see snapshot_new) */
     void *user;
 };
 
@@ -158,8 +159,7 @@ void eio_session_release(eio_session *s)
         return;
     eio_server *srv = s->srv;
     hub_outq_clear(&s->q);
-    hub_outq_clear(&s->probe_q);
-    json_decref(s->handshake);
+    hub_free(s->handshake);
     hub_free(s);
     if (--srv->allocated == 0 && srv->freeing)
         server_destroy(srv);
@@ -168,6 +168,38 @@ void eio_session_release(eio_session *s)
 static void on_handle_closed(uv_handle_t *h)
 {
     eio_session_release(h->data);
+}
+
+static void on_upgrade_timeout(uv_timer_t *t);
+
+static void on_upgrade_timer_closed(uv_handle_t *h)
+{
+    eio_session *s = h->data;
+    hub_free(h);
+    eio_session_release(s);
+}
+
+/* The upgrade timer exists only while a probe is in flight (most sessions never upgrade, or do it
+ * once): it holds the session until libuv has closed it. */
+static int upgrade_timer_start(eio_session *s)
+{
+    uv_timer_t *t = hub_malloc(sizeof(*t));
+    if (!t)
+        return HUB_ENOMEM;
+    uv_timer_init(s->srv->loop, t);
+    t->data = s;
+    eio_session_hold(s);
+    s->upgrade_timer = t;
+    uv_timer_start(t, on_upgrade_timeout, (uint64_t)s->srv->opt.upgrade_timeout_ms, 0);
+    return 0;
+}
+
+static void upgrade_timer_stop(eio_session *s)
+{
+    if (!s->upgrade_timer)
+        return;
+    uv_close((uv_handle_t *)s->upgrade_timer, on_upgrade_timer_closed);
+    s->upgrade_timer = NULL;
 }
 
 static void want_write(eio_session *s, void *conn)
@@ -187,7 +219,7 @@ static void session_finish(eio_session *s, const char *reason, const char *get_f
     eio_session_hold(s);
     hub_map_del(&srv->sessions, s->sid, SID_LEN);
     uv_timer_stop(&s->timer);
-    uv_timer_stop(&s->upgrade_timer);
+    upgrade_timer_stop(s);
     if (s->get) {
         s->get_final = get_final;
         want_write(s, s->get);
@@ -198,7 +230,6 @@ static void session_finish(eio_session *s, const char *reason, const char *get_f
         srv->cb->close(srv->ud, s, reason);
     hub_outq_clear(&s->q);
     uv_close((uv_handle_t *)&s->timer, on_handle_closed);
-    uv_close((uv_handle_t *)&s->upgrade_timer, on_handle_closed);
     eio_session_release(s); /* the map's reference */
     eio_session_release(s);
 }
@@ -284,21 +315,92 @@ static void make_sid(char *out)
     }
 }
 
-static json_t *handshake_new(const struct eio_request *req)
+/* The handshake is kept as one compact allocation, not as JSON: an idle session would otherwise hold
+ * a couple of kilobytes of JSON objects that hardly anyone reads. Layout:
+ *   "<issued ms>\0<secure 0|1>\0<xdomain 0|1>\0<url>\0<address>\0<nheaders>\0" then
+ *   nheaders "name\0value\0" pairs, then the query's "name\0value\0" pairs, then an empty string. */
+static size_t pairs_len(const json_t *o)
+{
+    size_t n = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)o, k, v) n += strlen(k) + 1 + strlen(json_string_value(v) ? json_string_value(v) : "") + 1;
+    return n;
+}
+
+static char *pairs_put(char *p, const json_t *o)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)o, k, v) {
+        const char *sv = json_string_value(v) ? json_string_value(v) : "";
+        p = stpcpy(p, k) + 1;
+        p = stpcpy(p, sv) + 1;
+    }
+    return p;
+}
+
+static char *snapshot_new(const struct eio_request *req)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    char date[96];
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    strftime(date, sizeof date, "%a %b %d %Y %H:%M:%S GMT+0000 (Coordinated Universal Time)", &tm);
-    json_t *headers = req->headers ? json_deep_copy(req->headers) : json_object();
-    json_t *query = req->query ? json_deep_copy(req->query) : json_object();
+    char head[96];
     int xdomain = req->headers && json_object_get(req->headers, "origin") != NULL;
-    return json_pack("{s:o,s:s,s:s,s:b,s:b,s:I,s:s,s:o}", "headers", headers, "time", date, "address",
-                     req->address ? req->address : "", "xdomain", xdomain, "secure", req->secure,
-                     "issued", (json_int_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, "url",
-                     req->url ? req->url : "", "query", query);
+    size_t nh = req->headers ? json_object_size(req->headers) : 0;
+    int hl = snprintf(head, sizeof head, "%lld%c%d%c%d", (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
+                      '\0', req->secure ? 1 : 0, '\0', xdomain);
+    const char *url = req->url ? req->url : "", *addr = req->address ? req->address : "";
+    char nbuf[24];
+    int nl = snprintf(nbuf, sizeof nbuf, "%zu", nh);
+    size_t len = (size_t)hl + 1 + strlen(url) + 1 + strlen(addr) + 1 + (size_t)nl + 1 +
+                 (req->headers ? pairs_len(req->headers) : 0) + (req->query ? pairs_len(req->query) : 0) + 1;
+    char *snap = hub_malloc(len), *p = snap;
+    if (!snap)
+        return NULL;
+    memcpy(p, head, (size_t)hl + 1);
+    p += hl + 1;
+    p = stpcpy(p, url) + 1;
+    p = stpcpy(p, addr) + 1;
+    p = stpcpy(p, nbuf) + 1;
+    if (req->headers)
+        p = pairs_put(p, req->headers);
+    if (req->query)
+        p = pairs_put(p, req->query);
+    *p = '\0';
+    return snap;
+}
+
+static const char *next_str(const char *p)
+{
+    return p + strlen(p) + 1;
+}
+
+json_t *eio_session_handshake_new(const eio_session *s)
+{
+    const char *p = s->handshake;
+    if (!p)
+        return json_object();
+    long long issued = atoll(p);
+    int secure = atoi(p = next_str(p));
+    int xdomain = atoi(p = next_str(p));
+    const char *url = p = next_str(p);
+    const char *addr = p = next_str(p);
+    size_t nh = (size_t)atoll(p = next_str(p));
+    p = next_str(p);
+    json_t *headers = json_object(), *query = json_object();
+    for (size_t i = 0; *p && headers; i++) {
+        const char *k = p, *v = next_str(p);
+        json_object_set_new(i < nh ? headers : query, k, json_string(v));
+        p = next_str(v);
+    }
+    char date[96];
+    time_t sec = (time_t)(issued / 1000);
+    struct tm tm;
+    gmtime_r(&sec, &tm);
+    strftime(date, sizeof date, "%a %b %d %Y %H:%M:%S GMT+0000 (Coordinated Universal Time)", &tm);
+    return json_pack("{s:o?,s:s,s:s,s:b,s:b,s:I,s:s,s:o?}", "headers", headers, "time", date, "address",
+                     addr, "xdomain", xdomain, "secure", secure, "issued", (json_int_t)issued, "url",
+                     url, "query", query);
 }
 
 static eio_session *session_new(eio_server *srv, const struct eio_request *req)
@@ -307,23 +409,20 @@ static eio_session *session_new(eio_server *srv, const struct eio_request *req)
     if (!s)
         return NULL;
     s->srv = srv;
-    s->refs = 3; /* the map, and the two timers until they are closed */
+    s->refs = 2; /* the map, and the heartbeat timer until it is closed */
     hub_outq_init(&s->q);
-    hub_outq_init(&s->probe_q);
-    s->handshake = handshake_new(req);
+    s->handshake = snapshot_new(req);
     do
         make_sid(s->sid);
     while (hub_map_get(&srv->sessions, s->sid, SID_LEN));
     if (!s->handshake || hub_map_put(&srv->sessions, s->sid, SID_LEN, s)) {
-        json_decref(s->handshake);
+        hub_free(s->handshake);
         hub_free(s);
         return NULL;
     }
     srv->allocated++;
     uv_timer_init(srv->loop, &s->timer);
-    uv_timer_init(srv->loop, &s->upgrade_timer);
     s->timer.data = s;
-    s->upgrade_timer.data = s;
     heartbeat_schedule(s);
     return s;
 }
@@ -409,11 +508,6 @@ const char *eio_session_id(const eio_session *s)
 const char *eio_session_transport(const eio_session *s)
 {
     return s->ws_mode ? "websocket" : "polling";
-}
-
-json_t *eio_session_handshake(const eio_session *s)
-{
-    return s->handshake;
 }
 
 void eio_session_set_user(eio_session *s, void *user)
@@ -733,7 +827,12 @@ int eio_ws_open(eio_server *srv, const struct eio_request *req, void *conn, eio_
     s->ws = conn;
     eio_session_hold(s);
     *session = s;
-    uv_timer_start(&s->upgrade_timer, on_upgrade_timeout, (uint64_t)srv->opt.upgrade_timeout_ms, 0);
+    if (upgrade_timer_start(s)) {
+        s->ws = NULL;
+        eio_session_release(s);
+        *session = NULL;
+        return 3;
+    }
     return 0;
 }
 
@@ -743,7 +842,7 @@ static void probe_message(eio_session *s, void *conn, const uint8_t *data, size_
     if (!binary && eio_decode_text((const char *)data, len, &p) == 0) {
         if (p.type == EIO_PING && !s->upgrading && p.len == 5 && memcmp(p.data, "probe", 5) == 0) {
             s->upgrading = 1;
-            hub_outq_push(&s->probe_q, s->srv->pong_probe);
+            s->probe_pong = 1;
             want_write(s, conn);
             if (s->get && !s->want_write) { /* a held GET gets a noop at once */
                 s->want_write = 1;
@@ -752,7 +851,7 @@ static void probe_message(eio_session *s, void *conn, const uint8_t *data, size_
             return;
         }
         if (p.type == EIO_UPGRADE && s->upgrading) {
-            uv_timer_stop(&s->upgrade_timer);
+            upgrade_timer_stop(s);
             s->ws_mode = 1;
             s->upgrading = 0;
             if (s->get) {
@@ -760,11 +859,11 @@ static void probe_message(eio_session *s, void *conn, const uint8_t *data, size_
                 want_write(s, s->get);
             }
             s->want_write = 0;
-            if (s->q.count || s->probe_q.count) {
+            if (s->q.count || s->probe_pong) {
                 s->want_write = 1;
                 want_write(s, conn);
             }
-            if (s->state == ST_CLOSING && !s->q.count && !s->probe_q.count && s->srv->ops)
+            if (s->state == ST_CLOSING && !s->q.count && !s->probe_pong && s->srv->ops)
                 s->srv->ops->close(conn);
             return;
         }
@@ -826,12 +925,21 @@ size_t eio_ws_writable(eio_session *s, void *conn, uint8_t *buf, size_t cap, int
     *big = NULL;
     if (conn != s->ws)
         return 0;
-    size_t used = drain(&s->probe_q, buf, cap, big);
-    if (!*big && !s->probe_q.count && s->ws_mode && s->state != ST_CLOSED) {
+    size_t used = 0;
+    if (s->probe_pong) {
+        size_t n;
+        const uint8_t *pong = hub_frame_ws(s->srv->pong_probe, &n);
+        if (n <= cap) {
+            memcpy(buf, pong, n);
+            used = n;
+            s->probe_pong = 0;
+        }
+    }
+    if (!s->probe_pong && s->ws_mode && s->state != ST_CLOSED) {
         s->want_write = 0;
         used += drain(&s->q, buf + used, cap - used, big);
     }
-    *more = s->probe_q.count || (s->ws_mode && s->q.count);
+    *more = s->probe_pong || (s->ws_mode && s->q.count);
     if (*more)
         s->want_write = 1;
     else if (s->ws_mode && s->state == ST_CLOSING && s->phase != PH_FINISH && s->srv->ops)
@@ -843,12 +951,12 @@ void eio_ws_closed(eio_session *s, void *conn)
 {
     if (conn == s->ws) {
         s->ws = NULL;
-        hub_outq_clear(&s->probe_q);
+        s->probe_pong = 0;
         if (s->ws_mode)
             session_finish(s, s->state == ST_CLOSING ? "forced close" : "transport close", NULL);
         else {
             s->upgrading = 0;
-            uv_timer_stop(&s->upgrade_timer);
+            upgrade_timer_stop(s);
             if (s->get && s->q.count && !s->want_write) {
                 s->want_write = 1;
                 want_write(s, s->get);

@@ -64,9 +64,11 @@ void eio_session_close(eio_session *s);
 const char *eio_session_id(const eio_session *s);
 /* "polling" or "websocket". */
 const char *eio_session_transport(const eio_session *s);
-/* The handshake details, borrowed: {"headers":{...},"time":"<date>","address":"<ip>","xdomain":bool,
- * "secure":bool,"issued":<ms>,"url":"<request url>","query":{...}}. */
-json_t *eio_session_handshake(const eio_session *s);
+/* Returns a new object with the handshake details: {"headers":{...},"time":"<date>","address":"<ip>",
+ * "xdomain":bool,"secure":bool,"issued":<ms>,"url":"<request url>","query":{...}}, or NULL on
+ * allocation failure. Built on each call from a compact copy of the request (an idle session keeps
+ * no JSON); the caller owns the result. */
+json_t *eio_session_handshake_new(const eio_session *s);
 void eio_session_set_user(eio_session *s, void *user);
 void *eio_session_user(const eio_session *s);
 

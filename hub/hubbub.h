@@ -16,6 +16,19 @@
  *     nsp.to(r).except(x).emit(...)       hub_nsp_emit(nsp, &target, ...)
  *     socket.to(r).emit(...)              hub_nsp_emit() with target.exclude = socket
  *     nsp.timeout(ms).emit("ev", cb)      hub_nsp_emit_with_ack()
+ *     nsp.local.emit(...)                 hub_nsp_emit() with target.is_local
+ *     nsp.in(r).socketsJoin(rooms)        hub_nsp_sockets_join()
+ *     nsp.in(r).socketsLeave(rooms)       hub_nsp_sockets_leave()
+ *     nsp.in(r).disconnectSockets(close)  hub_nsp_disconnect_sockets()
+ *     nsp.in(r).fetchSockets()            hub_nsp_fetch_sockets()
+ *     nsp.adapter.allRooms()              hub_nsp_all_rooms()
+ *     nsp.serverSideEmit("ev", ...)       hub_nsp_server_side_emit(), ..._with_ack()
+ *     nsp.on("ev", ...) (server-side)     hub_nsp_on_server_event()
+ *
+ * Cluster: with a cluster back end attached (adapter.h; the Redis one: hub_redis_attach()), every
+ * broadcast, room operation and request above reaches the other nodes sharing the back end, Node.js
+ * socket.io servers with @socket.io/redis-adapter included; without one the server is a cluster of
+ * one and the same calls act on its own sockets only.
  *
  * Threading: everything runs on the loop's thread; no function may be called from another thread.
  *
@@ -190,8 +203,9 @@ int hub_socket_emit_with_ack(hub_socket *s, const char *event, const json_t *arg
 
 /* Who a broadcast goes to: the sockets in any of rooms (every socket of the namespace when nrooms
  * is 0), each once, minus the sockets in any of except, minus exclude (a socket, or NULL).
- * is_volatile drops the packet for the sockets that cannot write it right away. A NULL target means
- * everyone. */
+ * is_volatile drops the packet for the sockets that cannot write it right away. is_local keeps the
+ * operation on this node (the reference's .local): nothing is sent to the cluster. A NULL target
+ * means everyone, on every node. */
 struct hub_target {
     const char *const *rooms;
     size_t nrooms;
@@ -199,34 +213,41 @@ struct hub_target {
     size_t nexcept;
     const hub_socket *exclude;
     int is_volatile;
+    int is_local;
 };
 
 /* Broadcasts event to the target in nsp. The packet is encoded once and its frames are shared by
- * every recipient. Returns the number of sockets it was queued for (>= 0), or HUB_EINVAL /
- * HUB_ENOMEM. Recipients whose queue is full are disconnected and not counted. */
+ * every recipient. Unless the target is_local, it is also published to the cluster, whose nodes
+ * deliver it to their own sockets in the target. Returns the number of local sockets it was queued
+ * for (>= 0), or HUB_EINVAL / HUB_ENOMEM. Recipients whose queue is full are disconnected and not
+ * counted. A cluster that cannot be reached does not make the call fail (see
+ * hub_server_cluster_status). */
 int hub_nsp_emit(hub_nsp *nsp, const struct hub_target *t, const char *event, const json_t *args,
                  const struct sio_buf *bufs, size_t nbufs);
 
 /* One socket's answer to a broadcast (borrowed for the duration of the callback). */
 struct hub_reply {
-    const char *id;     /* the socket id */
-    const json_t *args; /* the reply's arguments (an array) */
+    const char *id;     /* the socket id; NULL for a socket of another node */
+    const json_t *args; /* the reply's arguments (an array); from another node, only the first
+                           argument crosses the cluster (as in the reference adapter) */
     const struct sio_buf *bufs;
     size_t nbufs;
 };
 
 /* The end of a broadcast with acknowledgements: status 0 when every recipient answered,
  * HUB_ETIMEOUT when timeout_ms passed first, HUB_ECLOSED when the server shut down; replies holds
- * the answers that arrived, in arrival order, and expected the number of recipients. The
- * reference's responses array is replies[i].args[0] for each i. */
+ * the answers that arrived, in arrival order, and expected the number of recipients (on every node
+ * that reported its count). The reference's responses array is replies[i].args[0] for each i. */
 typedef void (*hub_broadcast_reply_fn)(hub_nsp *nsp, int status, const struct hub_reply *replies,
                                        size_t nreplies, size_t expected, void *ud);
 
 /* Broadcasts event to the target asking every recipient for an acknowledgement (the reference's
  * nsp.timeout(ms).emit(ev, ..., (err, responses) => ...)). timeout_ms must be > 0. cb runs exactly
  * once (from the loop, also when there is no recipient). Recipients that disconnect before
- * answering are still expected, as in the reference. Returns the number of recipients (>= 0) or
- * HUB_EINVAL / HUB_ENOMEM (cb never runs). */
+ * answering are still expected, as in the reference. In a cluster, the other nodes report how many
+ * of their sockets got it and relay each one's answer; cb runs when every node counted (as many as
+ * the back end reports listening) and every counted socket answered, or at the timeout. Returns
+ * the number of local recipients (>= 0) or HUB_EINVAL / HUB_ENOMEM (cb never runs). */
 int hub_nsp_emit_with_ack(hub_nsp *nsp, const struct hub_target *t, const char *event,
                           const json_t *args, const struct sio_buf *bufs, size_t nbufs,
                           uint64_t timeout_ms, hub_broadcast_reply_fn cb, void *ud);
@@ -269,5 +290,73 @@ int hub_socket_rooms_next(const hub_socket *s, size_t *pos, const char **room);
  * disconnected that way and then its Engine.IO session is closed. Returns 0, HUB_ESTATE (not
  * connected yet: refuse from a connect hook instead) or HUB_ECLOSED (already disconnected). */
 int hub_socket_disconnect(hub_socket *s, int close_transport);
+
+/* ---- the cluster -------------------------------------------------------------------------------
+ */
+
+/* Makes the sockets of the target (on every node; a NULL target: all of them) join every room of
+ * rooms (each a NUL-terminated name). Local sockets join right away (a socket at its
+ * maxRoomsPerSocket joins no more); other nodes apply it when the message reaches them. Returns the
+ * number of local sockets selected (>= 0), HUB_EINVAL or HUB_ENOMEM. */
+int hub_nsp_sockets_join(hub_nsp *nsp, const struct hub_target *t, const char *const *rooms,
+                         size_t nrooms);
+/* The same, leaving the rooms. */
+int hub_nsp_sockets_leave(hub_nsp *nsp, const struct hub_target *t, const char *const *rooms,
+                          size_t nrooms);
+/* Disconnects the sockets of the target on every node, as hub_socket_disconnect(s,
+ * close_transport) would one by one. Returns the number of local sockets disconnected (>= 0),
+ * HUB_EINVAL or HUB_ENOMEM. */
+int hub_nsp_disconnect_sockets(hub_nsp *nsp, const struct hub_target *t, int close_transport);
+
+/* The end of a cluster request: status 0, HUB_ETIMEOUT (some node did not answer within the
+ * back end's request timeout; result holds what arrived), HUB_EIO (the cluster could not be
+ * reached; result holds this node's part) or HUB_ECLOSED (the server shut down). result is
+ * borrowed for the duration of the call (json_incref to keep it):
+ *   fetch sockets: an array of {"id", "handshake", "rooms": [...], "data"} objects (the shape of
+ *                  the reference's RemoteSocket), this node's first;
+ *   all rooms:     an array of room names, each once, this node's first;
+ *   server-side emit with ack: an array of the other nodes' answers, one per node. */
+typedef void (*hub_cluster_fn)(hub_nsp *nsp, int status, const json_t *result, void *ud);
+
+/* Collects the sockets of the target on every node (the reference's fetchSockets()). cb runs
+ * exactly once, never from inside this call. Returns 0, HUB_EINVAL, HUB_ECLOSED or HUB_ENOMEM (cb
+ * never runs). */
+int hub_nsp_fetch_sockets(hub_nsp *nsp, const struct hub_target *t, hub_cluster_fn cb, void *ud);
+/* Collects the names of the rooms of nsp on every node (socket ids included, as the reference's
+ * adapter.allRooms()). As hub_nsp_fetch_sockets(). */
+int hub_nsp_all_rooms(hub_nsp *nsp, hub_cluster_fn cb, void *ud);
+
+/* Sends event with args (a JSON array, NULL for none; borrowed; no binary) to the server-side
+ * handlers of nsp on every other node (hub_nsp_on_server_event; Node.js: nsp.on(event, ...)); this
+ * node's own handlers do not run, as in the reference. Returns 0 (also without a cluster: there
+ * is no other node), HUB_EINVAL (reserved name, args not an array), HUB_EIO (the cluster could not
+ * be reached) or HUB_ENOMEM. */
+int hub_nsp_server_side_emit(hub_nsp *nsp, const char *event, const json_t *args);
+/* The same, asking each other node for an acknowledgement: cb gets the array of their answers
+ * (each node's first ack argument). Returns as hub_nsp_fetch_sockets(). */
+int hub_nsp_server_side_emit_with_ack(hub_nsp *nsp, const char *event, const json_t *args,
+                                      hub_cluster_fn cb, void *ud);
+
+/* A server-side event from another node: ev->bufs is empty; ev->ack, when the sender asked for an
+ * acknowledgement, is answered with hub_ack_send() (only args[0] travels) and may be taken with
+ * hub_ack_take(). Everything is borrowed for the duration of the call. */
+typedef void (*hub_server_event_fn)(hub_nsp *nsp, const struct hub_event *ev, void *ud);
+/* Adds a handler for server-side event (NULL: every event, run first), in the order added.
+ * Returns 0, HUB_EINVAL or HUB_ENOMEM. */
+int hub_nsp_on_server_event(hub_nsp *nsp, const char *event, hub_server_event_fn fn, void *ud);
+
+/* The state of the cluster back end, for health checks and metrics. */
+struct hub_cluster_status {
+    const char *backend; /* "redis"; "none" when the server runs alone */
+    const char *uid;     /* this node's id on the cluster, "" when alone (borrowed) */
+    int connected;       /* 1 when it can publish and receive right now */
+    uint64_t reconnects; /* connections re-established after a loss */
+    int64_t latency_us;  /* the last measured round trip to the broker, -1 when unknown */
+    uint64_t published;  /* messages handed to the broker */
+    uint64_t received;   /* messages received from it */
+    uint64_t dropped;    /* messages not published because it was unreachable or backed up */
+};
+/* Fills st. Returns 0 (also when alone: backend "none", connected 1) or HUB_EINVAL. */
+int hub_server_cluster_status(hub_server *srv, struct hub_cluster_status *st);
 
 #endif

@@ -7,6 +7,7 @@
 #include "hub_alloc.h"
 #include "hubbub.h"
 #include "log.h"
+#include "redis/redis.h"
 #include "run.h"
 #include "web.h"
 
@@ -34,7 +35,7 @@ int main(int argc, char **argv)
     if (!srv) {
         hub_log(HUB_LOG_ERROR, "cannot create the server");
         uv_loop_close(&loop);
-    } else if (hub_apps_install(srv, &cfg) != 0) {
+    } else if (hub_apps_install(srv, &cfg) != 0 || hub_redis_attach(srv, &cfg) != 0) {
         hub_log(HUB_LOG_ERROR, "cannot set up the namespaces");
         hub_server_free(srv);
         uv_run(&loop, UV_RUN_DEFAULT);

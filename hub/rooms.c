@@ -227,6 +227,11 @@ int hub_rooms_of_next(const hub_rooms *r, const char *id, size_t *pos, const cha
     return m ? hub_map_next(&m->rooms, pos, room, NULL, NULL) : 0;
 }
 
+int hub_rooms_next(const hub_rooms *r, size_t *pos, const char **room)
+{
+    return hub_map_next(&r->rooms, pos, room, NULL, NULL);
+}
+
 int hub_rooms_members_next(const hub_rooms *r, const char *room, size_t *pos, void **ptr)
 {
     const struct room *rm = room_get(r, room);

@@ -45,6 +45,9 @@ int hub_rooms_has(const hub_rooms *r, const char *id, const char *room);
  * *room set (borrowed: valid until the member leaves it), or 0 at the end. The member may leave
  * rooms during the iteration, not join any. */
 int hub_rooms_of_next(const hub_rooms *r, const char *id, size_t *pos, const char **room);
+/* Iterates the rooms (names, in creation order) in the same way: returns 1 with *room set
+ * (borrowed: valid until the room empties), or 0 at the end. */
+int hub_rooms_next(const hub_rooms *r, size_t *pos, const char **room);
 /* Iterates the members of room (pointers, in joining order) in the same way. */
 int hub_rooms_members_next(const hub_rooms *r, const char *room, size_t *pos, void **ptr);
 

@@ -9,6 +9,7 @@
 #ifndef HUB_SIO_INTERNAL_H
 #define HUB_SIO_INTERNAL_H
 
+#include "adapter.h"
 #include "hubbub.h"
 #include "map.h"
 #include "rooms.h"
@@ -29,6 +30,7 @@ struct hub_hook {
         hub_connection_fn connection;
         hub_disconnect_fn disconnect;
         hub_event_fn event;
+        hub_server_event_fn server_event;
     } fn;
     void *ud;
 };
@@ -53,6 +55,8 @@ struct hub_nsp {
     int64_t next_ack_id;   /* shared by every socket, as the reference's nsp._ids */
     struct hub_map events; /* name -> hub_evhandlers */
     struct hub_hooks any, use, connection, disconnect;
+    struct hub_map sevents; /* server-side events: name -> hub_evhandlers */
+    struct hub_hooks sany;
 };
 
 struct hub_pending;
@@ -110,9 +114,20 @@ struct hub_ackop {
     struct hub_pending *entries; /* outstanding */
     struct hub_pending one;      /* single: the entry */
     struct hub_pending *block;   /* multi: the entries' storage */
-    size_t expected, nreplies;
+    size_t expected;             /* local recipients */
+    size_t nlocal;               /* local answers received */
+    size_t nreplies, cap;        /* answers stored (local and remote) */
     struct hub_reply_rec *replies;
     struct hub_ackop *prev, *next; /* multi: in the server's list */
+    /* multi, in a cluster: the other nodes were asked (the reference's BROADCAST request) */
+    struct hub_creq *creq;   /* the request, or NULL when the broadcast stayed local */
+    int64_t servers;         /* nodes listening, this one included; -1 until known */
+    int64_t servers_seen;    /* client counts received from other nodes */
+    int64_t remote_expected; /* their sum */
+    int64_t nremote;         /* answers relayed by other nodes */
+    /* multi, relaying for another node: each answer is published, nothing is stored */
+    int relay;
+    char relay_id[HUB_ADAPTER_ID_MAX + 1];
 };
 
 struct hub_ack {
@@ -122,6 +137,39 @@ struct hub_ack {
     int answered;
     int borrowed; /* the dispatcher's handle (ev->ack), on its stack */
     int taken;    /* borrowed: hub_ack_take() moved it to a copy */
+    int cluster;  /* a server-side event's: answered on the cluster to request req_id */
+    char req_id[HUB_ADAPTER_ID_MAX + 1];
+};
+
+/* A request this node sent to the cluster, waiting for its answers (cluster.c). */
+enum hub_creq_kind { HUB_CREQ_FETCH, HUB_CREQ_ROOMS, HUB_CREQ_SSE, HUB_CREQ_BROADCAST };
+
+struct hub_creq {
+    struct hub_deadline dl; /* the request timeout, or 0 to complete with status */
+    hub_server *srv;
+    hub_nsp *nsp;
+    enum hub_creq_kind kind;
+    char id[HUB_ADAPTER_ID_MAX + 1];
+    int status;             /* the status to complete with when dl fires early */
+    int finishing;          /* dl armed with 0: complete with status */
+    int counting;           /* waiting for the server count */
+    int64_t expected;       /* answers to wait for (FETCH/ROOMS: nodes; SSE: other nodes) */
+    int64_t received;       /* FETCH/ROOMS start at 1: this node */
+    json_t *acc;            /* FETCH, SSE: an array; ROOMS: an object used as an ordered set */
+    struct adapter_msg req; /* the request, published once the count is known */
+    hub_cluster_fn cb;
+    void *ud;
+    struct hub_ackop *op; /* BROADCAST: the broadcast it belongs to */
+};
+
+/* A server's cluster membership (cluster.c). */
+struct hub_cluster {
+    const struct hub_adapter_ops *ops;
+    void *be;
+    char uid[HUB_ADAPTER_ID_MAX + 1];
+    uint64_t requests_timeout_ms;
+    uint64_t seq;
+    struct hub_map reqs; /* request id -> hub_creq */
 };
 
 struct hub_server {
@@ -134,6 +182,7 @@ struct hub_server {
     struct hub_client *clients;
     size_t nclients;
     struct hub_ackop *multi_ops;
+    struct hub_cluster *cluster; /* NULL: a cluster of one */
     uv_timer_t timer;
     struct hub_deadline **heap;
     size_t heap_len, heap_cap;
@@ -160,5 +209,35 @@ void hub_sio_on_ack(hub_socket *s, struct sio_packet *p);
 void hub_sio_socket_fail_acks(hub_socket *s);
 /* Completes every broadcast-with-ack with HUB_ECLOSED (shutdown). */
 void hub_sio_server_fail_acks(hub_server *srv);
+/* Delivers data ([event, ...args], placeholders matching bufs) to the local sockets of the target,
+ * encoded once. Returns the number of sockets it was queued for, or HUB_ENOMEM. */
+int hub_sio_broadcast_local(hub_nsp *nsp, const struct hub_target *t, const json_t *data,
+                            const struct sio_buf *bufs, size_t nbufs);
+/* Another node's BROADCAST request (type 7): delivers it locally asking for acknowledgements,
+ * publishes the client count at once, then each answer as it comes. */
+void hub_sio_relay_broadcast(hub_nsp *nsp, struct adapter_msg *m);
+/* A broadcast-with-ack's request learnt the server count (n < 0: unknown) or got an answer. */
+void hub_sio_op_count(struct hub_ackop *op, int n);
+void hub_sio_op_response(struct hub_ackop *op, struct adapter_msg *m);
+/* cluster.c */
+/* Publishes a broadcast of data (+ bufs) to the target, unless there is no cluster or the target
+ * is local. Errors are logged, not returned: local delivery already happened. */
+void hub_cluster_publish_broadcast(hub_nsp *nsp, const struct hub_target *t, const json_t *data,
+                                   const struct sio_buf *bufs, size_t nbufs);
+/* Asks the other nodes to broadcast data with acknowledgements for op (flags.timeout timeout_ms).
+ * Sets op->creq and asks for the server count; returns 0, or an error (op stays local). */
+int hub_cluster_broadcast_request(struct hub_ackop *op, const struct hub_target *t,
+                                  const json_t *data, const struct sio_buf *bufs, size_t nbufs,
+                                  uint64_t timeout_ms);
+/* op completed: forget its request. */
+void hub_cluster_request_drop(struct hub_creq *r);
+/* Publishes an answer m on nsp's cluster. Returns 0 or a negative HUB_E*. */
+int hub_cluster_publish_response(hub_nsp *nsp, const struct adapter_msg *m);
+/* Answers a server-side event's acknowledgement with args[0]. */
+int hub_cluster_ack_send(hub_ack *ack, const json_t *args);
+/* A namespace was created: the back end listens to it. */
+void hub_cluster_nsp_open(hub_nsp *nsp);
+/* Shutdown: pending requests complete with HUB_ECLOSED, the back end closes. */
+void hub_cluster_shutdown(hub_server *srv);
 
 #endif

@@ -182,8 +182,12 @@ static hub_socket *socket_new(hub_nsp *nsp, struct hub_client *c, json_t *auth)
 
     if (!s) return NULL;
     if (socket_id_new(nsp, s->id)) goto fail;
-    base = c->es ? eio_session_handshake(c->es) : NULL;
-    s->handshake = json_is_object(base) ? json_copy(base) : json_object();
+    base = c->es ? eio_session_handshake_new(c->es) : NULL;
+    if (!json_is_object(base)) {
+        json_decref(base);
+        base = c->es ? NULL : json_object(); /* NULL with a session: out of memory */
+    }
+    s->handshake = base;
     if (!s->handshake || json_object_set(s->handshake, "auth", auth)) goto fail;
     s->nsp = nsp;
     s->c = c;
@@ -616,6 +620,7 @@ void hub_server_shutdown(hub_server *srv)
         c = next;
     }
     hub_sio_server_fail_acks(srv);
+    hub_cluster_shutdown(srv);
     if (srv->eio) {
         eio_server *eio = srv->eio;
         srv->eio = NULL;
@@ -687,18 +692,25 @@ static int hooks_add(struct hub_hooks *hs, void *ud, struct hub_hook **out)
     return 0;
 }
 
-static void nsp_free(hub_nsp *nsp)
+static void handlers_clear(struct hub_map *events)
 {
     size_t pos = 0;
     void *v;
 
-    while (hub_map_next(&nsp->events, &pos, NULL, NULL, &v)) {
+    while (hub_map_next(events, &pos, NULL, NULL, &v)) {
         struct hub_evhandlers *evh = v;
         hooks_clear(&evh->hooks);
         hub_free(evh->name);
         hub_free(evh);
     }
-    hub_map_clear(&nsp->events);
+    hub_map_clear(events);
+}
+
+static void nsp_free(hub_nsp *nsp)
+{
+    handlers_clear(&nsp->events);
+    handlers_clear(&nsp->sevents);
+    hooks_clear(&nsp->sany);
     hub_map_clear(&nsp->sockets);
     hooks_clear(&nsp->any);
     hooks_clear(&nsp->use);
@@ -744,7 +756,9 @@ hub_nsp *hub_server_of(hub_server *srv, const char *name)
     if (!nsp->rooms) goto fail_rooms;
     hub_map_init(&nsp->sockets, srv->k0, srv->k1 ^ 0x5bd1e995ULL);
     hub_map_init(&nsp->events, srv->k0 ^ 0x5bd1e995ULL, srv->k1);
+    hub_map_init(&nsp->sevents, srv->k0 ^ 0x7f4a7c15ULL, srv->k1);
     if (hub_map_put(&srv->nsps, nsp->name, nsp->len, nsp)) goto fail_put;
+    hub_cluster_nsp_open(nsp);
     return nsp;
 
 fail_put:
@@ -822,34 +836,49 @@ int hub_nsp_on_disconnect(hub_nsp *nsp, hub_disconnect_fn fn, void *ud)
     return 0;
 }
 
-int hub_nsp_on(hub_nsp *nsp, const char *event, hub_event_fn fn, void *ud)
+/* Adds a hook to the handlers of event in events (NULL event: to any). */
+static int handler_add(struct hub_map *events, struct hub_hooks *any, const char *event, void *ud,
+                       struct hub_hook **out)
 {
     struct hub_evhandlers *evh;
-    struct hub_hook *h;
     size_t len;
-    int rc;
 
-    if (!nsp || !fn) return HUB_EINVAL;
-    if (!event) {
-        if ((rc = hooks_add(&nsp->any, ud, &h))) return rc;
-        h->fn.event = fn;
-        return 0;
-    }
+    if (!event) return hooks_add(any, ud, out);
     len = strlen(event);
-    evh = hub_map_get(&nsp->events, event, len);
+    evh = hub_map_get(events, event, len);
     if (!evh) {
         evh = hub_calloc(1, sizeof(*evh));
         if (!evh) return HUB_ENOMEM;
         evh->name = hub_strndup(event, len);
         evh->len = len;
-        if (!evh->name || hub_map_put(&nsp->events, evh->name, len, evh)) {
+        if (!evh->name || hub_map_put(events, evh->name, len, evh)) {
             hub_free(evh->name);
             hub_free(evh);
             return HUB_ENOMEM;
         }
     }
-    if ((rc = hooks_add(&evh->hooks, ud, &h))) return rc;
+    return hooks_add(&evh->hooks, ud, out);
+}
+
+int hub_nsp_on(hub_nsp *nsp, const char *event, hub_event_fn fn, void *ud)
+{
+    struct hub_hook *h;
+    int rc;
+
+    if (!nsp || !fn) return HUB_EINVAL;
+    if ((rc = handler_add(&nsp->events, &nsp->any, event, ud, &h))) return rc;
     h->fn.event = fn;
+    return 0;
+}
+
+int hub_nsp_on_server_event(hub_nsp *nsp, const char *event, hub_server_event_fn fn, void *ud)
+{
+    struct hub_hook *h;
+    int rc;
+
+    if (!nsp || !fn) return HUB_EINVAL;
+    if ((rc = handler_add(&nsp->sevents, &nsp->sany, event, ud, &h))) return rc;
+    h->fn.server_event = fn;
     return 0;
 }
 

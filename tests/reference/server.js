@@ -6,7 +6,9 @@
 // Prints "listening on HOST:PORT" once it accepts connections; SIGTERM/SIGINT close every client and exit 0.
 // Config keys (same as hubbub): port, host, path, pingInterval, pingTimeout, connectTimeout, upgradeTimeout,
 // maxPayload, maxBufferedBytes (no Node equivalent: ignored), maxRoomsPerSocket, cors, engineEchoPath,
-// namespaces ({"/chat": {"app": "echo" | "relay"}}; without "namespaces", "/" runs relay).
+// namespaces ({"/chat": {"app": "echo" | "relay" | "cluster"}}; without "namespaces", "/" runs relay),
+// redis ("redis://HOST:PORT[/DB]": join the cluster with @socket.io/redis-adapter), redisKey,
+// redisRequestsTimeout; the flag --redis URL overrides the file.
 // The integration tests (HUB_TARGET=reference) and the benchmarks use it as the baseline.
 "use strict";
 
@@ -33,6 +35,7 @@ function parseArgs(argv) {
       case "--host": flags.host = value(); break;
       case "--config": flags.config = value(); break;
       case "--log-level": flags.logLevel = value(); break;
+      case "--redis": flags.redis = value(); break;
       case "--help": process.stdout.write("usage: server.js [--port N] [--host ADDR] [--config FILE]\n"); process.exit(0);
       default: usage(`unknown argument ${a}`);
     }
@@ -67,14 +70,18 @@ function loadConfig(flags) {
     cors: cfg.cors ?? null,
     namespaces: cfg.namespaces ?? null,
     logLevel: cfg.logLevel ?? "info",
+    redis: cfg.redis ?? null,
+    redisKey: cfg.redisKey ?? "socket.io",
+    redisRequestsTimeout: cfg.redisRequestsTimeout ?? 5000,
   };
+  if (flags.redis !== undefined) out.redis = flags.redis;
   if (flags.host !== undefined) out.host = flags.host;
   if (flags.port !== undefined) out.port = flags.port;
   if (flags.logLevel !== undefined) out.logLevel = flags.logLevel;
   if (out.namespaces !== null) {
     for (const [name, nsp] of Object.entries(out.namespaces)) {
       if (!name.startsWith("/")) usage(`namespaces.${name}: a namespace starts with "/"`);
-      if (!nsp || (nsp.app !== "echo" && nsp.app !== "relay")) usage(`namespaces.${name}.app: "echo" or "relay"`);
+      if (!nsp || !["echo", "relay", "cluster"].includes(nsp.app)) usage(`namespaces.${name}.app: "echo", "relay" or "cluster"`);
     }
   }
   return out;
@@ -143,6 +150,77 @@ function relayApp(nsp, cfg) {
   });
 }
 
+// cluster: "join"/"leave" as relay, plus the cluster operations on request (the same events and
+// answers as hubbub's cluster app, hub/apps.h). spec: {rooms, except, volatile, local, exceptSelf,
+// timeout}. Server-side events from other nodes ("sse-test", "sse-ack-test") are shown to this node's
+// clients as "server-event" and acknowledged with {"kind": "node", "clients": N}.
+function clusterApp(nsp) {
+  const target = (spec, socket) => {
+    spec = spec || {};
+    let op = nsp;
+    if (spec.rooms && spec.rooms.length) op = op.to(spec.rooms);
+    if (spec.except && spec.except.length) op = op.except(spec.except);
+    if (spec.exceptSelf) op = op.except(socket.id);
+    if (spec.volatile) op = op.volatile;
+    if (spec.local) op = op.local;
+    return op;
+  };
+  const status = (err) => (err ? (/time/.test(err.message) ? "timeout" : err.message) : "ok");
+  for (const ev of ["sse-test", "sse-ack-test"]) {
+    nsp.on(ev, (...args) => {
+      const ack = typeof args[args.length - 1] === "function" ? args.pop() : null;
+      nsp.local.emit("server-event", ev, ...args);
+      if (ack) ack({ kind: "node", clients: nsp.sockets.size });
+    });
+  }
+  nsp.on("connection", (socket) => {
+    const withAck = (fn) => (...args) => {
+      const ack = typeof args[args.length - 1] === "function" ? args.pop() : () => {};
+      fn(ack, ...args);
+    };
+    socket.on("join", withAck((ack, room) => { socket.join(room); ack({ ok: true }); }));
+    socket.on("leave", withAck((ack, room) => { socket.leave(room); ack({ ok: true }); }));
+    socket.on("cluster:emit", withAck((ack, spec, event, ...args) => {
+      target(spec, socket).emit(event, ...args);
+      ack({ ok: true });
+    }));
+    socket.on("cluster:emit-with-ack", withAck((ack, spec, event, ...args) => {
+      target(spec, socket).timeout((spec && spec.timeout) || 2000).emit(event, ...args, (err, responses) =>
+        ack({ status: status(err), responses }));
+    }));
+    socket.on("cluster:join", withAck((ack, spec, rooms) => { target(spec, socket).socketsJoin(rooms); ack({ ok: true }); }));
+    socket.on("cluster:leave", withAck((ack, spec, rooms) => { target(spec, socket).socketsLeave(rooms); ack({ ok: true }); }));
+    socket.on("cluster:disconnect", withAck((ack, spec, close) => {
+      ack({ ok: true });
+      target(spec, socket).disconnectSockets(!!close);
+    }));
+    socket.on("cluster:fetch", withAck((ack, spec) => {
+      target(spec, socket).fetchSockets().then(
+        (sockets) => ack({ status: "ok", sockets: sockets.map((s) => ({ id: s.id, rooms: [...s.rooms] })) }),
+        (err) => ack({ status: status(err) }));
+    }));
+    socket.on("cluster:rooms", withAck((ack) => {
+      nsp.adapter.allRooms().then((rooms) => ack({ status: "ok", rooms: [...rooms] }), (err) => ack({ status: status(err) }));
+    }));
+    socket.on("cluster:sse", withAck((ack, event, ...args) => { nsp.serverSideEmit(event, ...args); ack({ ok: true }); }));
+    socket.on("cluster:sse-ack", withAck((ack, event, ...args) => {
+      nsp.serverSideEmit(event, ...args, (err, responses) => ack({ status: status(err), responses }));
+    }));
+  });
+}
+
+// Joins io to the cluster on url with the official adapter; resolves once both clients connected.
+async function attachRedis(io, cfg) {
+  const { createClient } = require("redis");
+  const { createAdapter } = require("@socket.io/redis-adapter");
+  const pub = createClient({ url: cfg.redis });
+  const sub = pub.duplicate();
+  for (const c of [pub, sub]) c.on("error", (e) => process.stderr.write(`server.js: redis: ${e.message}\n`));
+  await Promise.all([pub.connect(), sub.connect()]);
+  io.adapter(createAdapter(pub, sub, { key: cfg.redisKey, requestsTimeout: cfg.redisRequestsTimeout }));
+  return [pub, sub];
+}
+
 // The bare Engine.IO endpoint: every message goes back as it came (text stays text, binary stays binary).
 function engineEcho(httpServer, cfg, cors) {
   const eio = new engine.Server({
@@ -159,7 +237,7 @@ function engineEcho(httpServer, cfg, cors) {
   return eio;
 }
 
-function main() {
+async function main() {
   const cfg = loadConfig(parseArgs(process.argv.slice(2)));
   const cors = corsOptions(cfg.cors);
 
@@ -179,10 +257,12 @@ function main() {
     cors,
   });
 
+  const redisClients = cfg.redis ? await attachRedis(io, cfg) : [];
   const namespaces = cfg.namespaces ?? { "/": { app: "relay" } };
   if (!("/" in namespaces)) io._nsps.delete("/"); // "/" always exists in socket.io; hubbub has only what is configured
   for (const [name, nsp] of Object.entries(namespaces)) {
     if (nsp.app === "echo") echoApp(io.of(name));
+    else if (nsp.app === "cluster") clusterApp(io.of(name));
     else relayApp(io.of(name), cfg);
   }
 
@@ -192,7 +272,10 @@ function main() {
   const shutdown = () => {
     if (closing) return;
     closing = true;
-    const done = () => process.exit(0);
+    const done = () => {
+      for (const c of redisClients) c.disconnect().catch(() => {});
+      process.exit(0);
+    };
     setTimeout(() => {
       httpServer.closeAllConnections();
       done();
@@ -214,4 +297,7 @@ function main() {
   });
 }
 
-main();
+main().catch((e) => {
+  process.stderr.write(`server.js: ${e.stack || e}\n`);
+  process.exit(1);
+});

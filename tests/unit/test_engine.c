@@ -166,6 +166,38 @@ static void test_open_packet(void)
     flush_loop();
 }
 
+static void test_handshake_object(void)
+{
+    eio_server *srv = server(25000, 20000, 1 << 20);
+    struct eio_request req = request(EIO_M_GET, "polling", NULL);
+    req.url = "/socket.io/?EIO=4&transport=polling&room=a%20b";
+    req.address = "10.1.2.3";
+    req.secure = 1;
+    req.headers = json_pack("{s:s,s:s}", "host", "example", "origin", "https://o.example");
+    req.query = json_pack("{s:s,s:s,s:s}", "EIO", "4", "transport", "polling", "room", "a b");
+    struct eio_reply rep;
+    eio_session *s;
+    struct conn c = {0};
+    eio_poll_request(srv, &req, &c, &s, &rep);
+    eio_reply_clear(&rep);
+    json_decref(req.headers);
+    json_decref(req.query);
+    json_t *h = eio_session_handshake_new(last_open);
+    CHECK_STR(json_string_value(json_object_get(json_object_get(h, "headers"), "host")), "example");
+    CHECK_INT(json_object_size(json_object_get(h, "headers")), 2);
+    CHECK_STR(json_string_value(json_object_get(json_object_get(h, "query"), "room")), "a b");
+    CHECK_INT(json_object_size(json_object_get(h, "query")), 3);
+    CHECK_STR(json_string_value(json_object_get(h, "address")), "10.1.2.3");
+    CHECK_STR(json_string_value(json_object_get(h, "url")), "/socket.io/?EIO=4&transport=polling&room=a%20b");
+    CHECK(json_is_true(json_object_get(h, "secure")));
+    CHECK(json_is_true(json_object_get(h, "xdomain")));
+    CHECK(json_integer_value(json_object_get(h, "issued")) > 1700000000000LL);
+    CHECK(strstr(json_string_value(json_object_get(h, "time")), "GMT+0000") != NULL);
+    json_decref(h);
+    eio_server_free(srv);
+    flush_loop();
+}
+
 static void test_polling_flow(void)
 {
     eio_server *srv = server(25000, 20000, 1 << 20);
@@ -446,6 +478,7 @@ int main(void)
     uv_loop_init(&loop);
     RUN(test_handshake_errors);
     RUN(test_open_packet);
+    RUN(test_handshake_object);
     RUN(test_polling_flow);
     RUN(test_overlapping_get);
     RUN(test_post_close_noop);
