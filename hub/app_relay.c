@@ -76,6 +76,7 @@ static void on_any(hub_socket *s, const struct hub_event *ev, void *ud)
 
     (void)ud;
     if (strcmp(ev->name, "join") == 0 || strcmp(ev->name, "leave") == 0) return;
+    if (strncmp(ev->name, "bus:", 4) == 0) return; /* the event bus's (bus_socket.h) */
     if (n > SMALL_ROOMS && !(rooms = hub_calloc(n, sizeof(*rooms)))) {
         answer(ev, hub_strerror(HUB_ENOMEM));
         return;

@@ -104,8 +104,7 @@ struct def_key {
 
 #define FIELD(base, k, type) ((type *)((char *)(base) + (k)->offset))
 
-static int apply_bool(const struct def_key *k, const json_t *v, void *base,
-                      struct hub_bus_error *e)
+static int apply_bool(const struct def_key *k, const json_t *v, void *base, struct hub_bus_error *e)
 {
     if (!json_is_boolean(v)) return fail(e, "must be true or false");
     *FIELD(base, k, int) = json_is_true(v);
@@ -267,8 +266,9 @@ int hub_queue_def_parse(struct hub_queue_def *d, const char *name, const json_t 
     memset(d, 0, sizeof *d);
     d->visibility_ms = d->delay_ms = d->retention_ms = d->wait_ms = d->max_message_size = -1;
     if (!name || !hub_bus_name_valid(name, 0)) {
-        return fail(e, "\"%s\" is not a queue name (1-80 of A-Z a-z 0-9 _ -, FIFO: ending in "
-                       "\".fifo\")",
+        return fail(e,
+                    "\"%s\" is not a queue name (1-80 of A-Z a-z 0-9 _ -, FIFO: ending in "
+                    "\".fifo\")",
                     name ? name : "");
     }
     if (!(d->name = hub_strdup(name))) return nomem(e);
@@ -326,8 +326,8 @@ void hub_sub_def_clear(struct hub_sub_def *d)
 
 int hub_bridge_event_valid(const char *name)
 {
-    static const char *const reserved[] = {"connect",        "connect_error", "disconnect",
-                                           "disconnecting",  "newListener",   "removeListener"};
+    static const char *const reserved[] = {"connect",       "connect_error", "disconnect",
+                                           "disconnecting", "newListener",   "removeListener"};
     if (!name || !*name || strncmp(name, "bus:", 4) == 0) return 0;
     for (size_t i = 0; i < NELEM(reserved); i++)
         if (strcmp(name, reserved[i]) == 0) return 0;
@@ -421,8 +421,9 @@ int hub_topic_def_parse(struct hub_topic_def *d, const char *name, const json_t 
 
     memset(d, 0, sizeof *d);
     if (!name || !hub_bus_name_valid(name, 1))
-        return fail(e, "\"%s\" is not a topic name (1-256 of A-Z a-z 0-9 _ -, FIFO: ending in "
-                       "\".fifo\")",
+        return fail(e,
+                    "\"%s\" is not a topic name (1-256 of A-Z a-z 0-9 _ -, FIFO: ending in "
+                    "\".fifo\")",
                     name ? name : "");
     if (!json_is_object(v)) return fail(e, "must be an object");
     if (!(d->name = hub_strdup(name))) return nomem(e);
@@ -691,7 +692,8 @@ static int parse_all(struct hub_bus_config *c, struct hub_bus_error *e)
     if ((j = c->json[SLOT_QUEUES])) {
         push_key(e, "queues");
         if (!json_is_object(j)) return fail(e, "must be an object of \"<name>\": {...}");
-        if (json_object_size(j) && !(c->queues = hub_calloc(json_object_size(j), sizeof *c->queues)))
+        if (json_object_size(j) &&
+            !(c->queues = hub_calloc(json_object_size(j), sizeof *c->queues)))
             return nomem(e);
         json_object_foreach(j, key, value)
         {
@@ -705,7 +707,8 @@ static int parse_all(struct hub_bus_config *c, struct hub_bus_error *e)
     if ((j = c->json[SLOT_TOPICS])) {
         push_key(e, "topics");
         if (!json_is_object(j)) return fail(e, "must be an object of \"<name>\": {...}");
-        if (json_object_size(j) && !(c->topics = hub_calloc(json_object_size(j), sizeof *c->topics)))
+        if (json_object_size(j) &&
+            !(c->topics = hub_calloc(json_object_size(j), sizeof *c->topics)))
             return nomem(e);
         json_object_foreach(j, key, value)
         {
@@ -718,14 +721,15 @@ static int parse_all(struct hub_bus_config *c, struct hub_bus_error *e)
     }
     if ((j = c->json[SLOT_BRIDGES])) {
         push_key(e, "bridges");
-        if (!json_is_array(j)) return fail(e, "must be an array of {\"namespace\", \"event\", ...}");
+        if (!json_is_array(j))
+            return fail(e, "must be an array of {\"namespace\", \"event\", ...}");
         if (json_array_size(j) &&
             !(c->bridges = hub_calloc(json_array_size(j), sizeof *c->bridges)))
             return nomem(e);
         for (size_t i = 0; i < json_array_size(j); i++) {
             push_index(e, i);
-            if ((rc = hub_bridge_def_parse(&c->bridges[c->nbridges], json_array_get(j, i), NULL,
-                                           e)))
+            if ((rc =
+                     hub_bridge_def_parse(&c->bridges[c->nbridges], json_array_get(j, i), NULL, e)))
                 return rc;
             c->nbridges++;
             pop(e);
@@ -751,6 +755,12 @@ static int check_refs(struct hub_bus_config *c, const struct hub_config *hc,
         if (dlq->fifo != q->fifo)
             return fail_at(e, "queue", "a dead-letter queue must be of its queue's kind (%s)",
                            q->fifo ? "FIFO" : "standard");
+        for (size_t k = 0; dlq && k < c->nqueues; k++) {
+            if (dlq == q)
+                return fail_at(e, "queue", "the dead-letter queues of \"%s\" make a cycle",
+                               q->name);
+            dlq = dlq->dlq ? find_queue(c, dlq->dlq) : NULL;
+        }
         e->depth -= 3;
     }
     for (size_t i = 0; i < c->ntopics; i++) {
@@ -763,8 +773,9 @@ static int check_refs(struct hub_bus_config *c, const struct hub_config *hc,
             push_index(e, k);
             if ((rc = hub_sub_def_check(s, t->fifo, find_queue, c, e))) return rc;
             if (s->room && !nsp_known(hc, s->room, (size_t)(strchr(s->room, '#') - s->room)))
-                return fail_at(e, "room", "the namespace of \"%s\" is not declared in "
-                                          "\"namespaces\"",
+                return fail_at(e, "room",
+                               "the namespace of \"%s\" is not declared in "
+                               "\"namespaces\"",
                                s->room);
             e->depth -= 4;
         }
@@ -783,7 +794,8 @@ static int check_refs(struct hub_bus_config *c, const struct hub_config *hc,
                            "bridge's \"deduplicationId\"",
                            b->topic);
         for (size_t k = 0; k < i; k++)
-            if (strcmp(c->bridges[k].nsp, b->nsp) == 0 && strcmp(c->bridges[k].event, b->event) == 0)
+            if (strcmp(c->bridges[k].nsp, b->nsp) == 0 &&
+                strcmp(c->bridges[k].event, b->event) == 0)
                 return fail_at(e, "event", "event \"%s\" of \"%s\" is already bridged", b->event,
                                b->nsp);
         e->depth -= 2;

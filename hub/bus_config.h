@@ -7,7 +7,8 @@
  * hub_bus_config_finish() once the whole file was read, which parses every definition and checks
  * the references between them (a bridge naming an unknown topic, a subscription naming an unknown
  * queue, a FIFO topic feeding a standard queue ...). The same parsers read definitions made at run
- * time (the socket events bus:createQueue ..., hub/bus_socket.h), so a queue means the same in both.
+ * time (the socket events bus:createQueue ..., hub/bus_socket.h), so a queue means the same in
+ * both.
  *
  * Units: durations are seconds in JSON (fractions allowed, as in "visibilityTimeout": 0.5) and
  * milliseconds in the structs. Strings in the structs are owned by the struct (clear functions free
@@ -41,14 +42,14 @@ void hub_bus_error_format(const struct hub_bus_error *e, char *buf, size_t len);
 /* "queues": {"<name>": {...}}. -1 in a duration or size: the SQS default. */
 struct hub_queue_def {
     char *name;
-    int fifo;                 /* "fifo" (defaults to the ".fifo" suffix; must agree with it) */
-    int content_dedup;        /* "contentBasedDeduplication" (FIFO) */
-    int64_t visibility_ms;    /* "visibilityTimeout" 0..43200 s (default 30) */
-    int64_t delay_ms;         /* "delay" 0..900 s (default 0) */
-    int64_t retention_ms;     /* "retention" 1..1209600 s (default 4 days) */
-    int64_t wait_ms;          /* "receiveWaitTime" 0..20 s (default 0) */
-    int64_t max_message_size; /* "maxMessageSize" 1024..1048576 bytes (default 262144) */
-    char *dlq;                /* "deadLetterQueue": {"queue": "<name>", "maxReceiveCount": n} */
+    int fifo;                   /* "fifo" (defaults to the ".fifo" suffix; must agree with it) */
+    int content_dedup;          /* "contentBasedDeduplication" (FIFO) */
+    int64_t visibility_ms;      /* "visibilityTimeout" 0..43200 s (default 30) */
+    int64_t delay_ms;           /* "delay" 0..900 s (default 0) */
+    int64_t retention_ms;       /* "retention" 1..1209600 s (default 4 days) */
+    int64_t wait_ms;            /* "receiveWaitTime" 0..20 s (default 0) */
+    int64_t max_message_size;   /* "maxMessageSize" 1024..1048576 bytes (default 262144) */
+    char *dlq;                  /* "deadLetterQueue": {"queue": "<name>", "maxReceiveCount": n} */
     uint32_t max_receive_count; /* 1..1000 */
 };
 
@@ -68,8 +69,8 @@ struct hub_sub_def {
 /* "topics": {"<name>": {...}}. */
 struct hub_topic_def {
     char *name;
-    int fifo;          /* "fifo" (defaults to the ".fifo" suffix; must agree with it) */
-    int content_dedup; /* "contentBasedDeduplication" */
+    int fifo;                 /* "fifo" (defaults to the ".fifo" suffix; must agree with it) */
+    int content_dedup;        /* "contentBasedDeduplication" */
     struct hub_sub_def *subs; /* "subscriptions": [...] */
     size_t nsubs;
 };
@@ -77,15 +78,15 @@ struct hub_topic_def {
 /* "bridges": [{...}]: event `event` emitted by a client in namespace `nsp` is published to
  * `topic`. The templates take "{field}" (or "{a.b}") from the event's first argument. */
 struct hub_bridge_def {
-    char *nsp;          /* "namespace" */
-    char *event;        /* "event" */
-    char *topic;        /* "topic" */
-    char **attributes;  /* "attributes": fields of the first argument sent as message attributes
-                         * (NULL-terminated, or NULL) */
+    char *nsp;         /* "namespace" */
+    char *event;       /* "event" */
+    char *topic;       /* "topic" */
+    char **attributes; /* "attributes": fields of the first argument sent as message attributes
+                        * (NULL-terminated, or NULL) */
     size_t nattributes;
-    char *group_id;     /* "groupId" template (FIFO topics; default: the emitter's socket id) */
-    char *dedup_id;     /* "deduplicationId" template (FIFO topics) */
-    char *subject;      /* "subject" template */
+    char *group_id; /* "groupId" template (FIFO topics; default: the emitter's socket id) */
+    char *dedup_id; /* "deduplicationId" template (FIFO topics) */
+    char *subject;  /* "subject" template */
 };
 
 /* The bus's part of a hub_config. Shared by copies of the config (refs); hub_bus_config_set()

@@ -284,6 +284,46 @@ static void request_args(struct lws *wsi, struct eio_request *req, struct req_bu
     }
 }
 
+/* The query string as the client sent it, near enough: lws keeps the arguments url-decoded, one
+ * fragment each (lws_hdr_copy would join them with ','), so they are encoded again and joined with
+ * '&'. Returns the length, or -1 when it does not fit in len bytes. */
+static int query_string(struct lws *wsi, char *buf, size_t len)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char frag[1024];
+    size_t o = 0;
+    for (int i = 0;; i++) {
+        int n = lws_hdr_copy_fragment(wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (n < 0)
+            break;
+        if (i && o + 1 < len)
+            buf[o++] = '&';
+        int seen_eq = 0;
+        for (int k = 0; k < n; k++) {
+            unsigned char c = (unsigned char)frag[k];
+            int plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                        c == '-' || c == '_' || c == '.' || c == '~';
+            if (c == '=' && !seen_eq) {
+                seen_eq = 1;
+                plain = 1;
+            }
+            if (o + 4 > len)
+                return -1;
+            if (plain) {
+                buf[o++] = (char)c;
+            } else {
+                buf[o++] = '%';
+                buf[o++] = hex[c >> 4];
+                buf[o++] = hex[c & 15];
+            }
+        }
+    }
+    if (o >= len)
+        return -1;
+    buf[o] = '\0';
+    return (int)o;
+}
+
 /* Reads what every request needs; a handshake (no sid) also gets the handshake details. */
 static void request_read(struct lws *wsi, const char *path, struct eio_request *req,
                          struct req_bufs *b)
@@ -300,7 +340,7 @@ static void request_read(struct lws *wsi, const char *path, struct eio_request *
     req->eio = req->transport = NULL;
     request_args(wsi, req, b, req->query);
     char args[900];
-    int n = lws_hdr_copy(wsi, args, sizeof args, WSI_TOKEN_HTTP_URI_ARGS);
+    int n = query_string(wsi, args, sizeof args);
     snprintf(b->url, sizeof b->url, "%s%s%s", path, n > 0 ? "?" : "", n > 0 ? args : "");
     req->url = b->url;
     lws_get_peer_simple(wsi, b->address, sizeof b->address);
@@ -446,8 +486,8 @@ static int route_begin(hub_http *h, struct lws *wsi, struct pss *p, const char *
                        const struct hub_route_match *m)
 {
     hub_httpx *x = hub_calloc(1, sizeof(*x));
-    char args[2048];
-    int n = lws_hdr_copy(wsi, args, sizeof args, WSI_TOKEN_HTTP_URI_ARGS);
+    char args[4096];
+    int n = query_string(wsi, args, sizeof args);
     if (x) {
         x->path = hub_strdup(path);
         x->query = hub_strdup(n > 0 ? args : "");

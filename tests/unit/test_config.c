@@ -1,5 +1,6 @@
 /* test_config.c - the config file, the flags and their error messages (hub/config.c). */
 #include "config.h"
+#include "bus_config.h"
 #include "hub_alloc.h"
 #include "hub_err.h"
 #include "testlib.h"
@@ -751,6 +752,211 @@ static void test_alloc_failures(void)
     hub_alloc_set(NULL);
 }
 
+/* ---- the event bus's keys (bus_config.h) ---- */
+
+static const char bus_text[] =
+    "{\"namespaces\": {\"/caps\": {\"bus\": true, \"app\": \"relay\"}, \"/x\": {}},\n"
+    " \"bus\": {\"region\": \"eu-west-1\", \"account\": \"123456789012\",\n"
+    "         \"signingSecret\": \"s\", \"publicUrl\": \"https://hub.example/bus\"},\n"
+    " \"queues\": {\"packages.fifo\": {\"visibilityTimeout\": 0.5,\n"
+    "              \"contentBasedDeduplication\": true,\n"
+    "              \"deadLetterQueue\": {\"queue\": \"lost.fifo\", \"maxReceiveCount\": 3}},\n"
+    "            \"lost.fifo\": {\"fifo\": true, \"delay\": 0, \"retention\": 60,\n"
+    "                          \"receiveWaitTime\": 20, \"maxMessageSize\": 2048},\n"
+    "            \"plain\": {}},\n"
+    " \"topics\": {\"pickup.fifo\": {\"subscriptions\": [{\"queue\": \"packages.fifo\"},\n"
+    "                 {\"room\": \"/caps#vendor:{vendorId}\", \"event\": \"status\",\n"
+    "                  \"raw\": false}]},\n"
+    "            \"news\": {\"subscriptions\": [{\"url\": \"http://127.0.0.1:9/h\",\n"
+    "                 \"filterPolicy\": {\"kind\": [\"a\"]},\n"
+    "                 \"filterPolicyScope\": \"MessageBody\",\n"
+    "                 \"deliveryPolicy\": {\"healthyRetryPolicy\": {\"numRetries\": 1}},\n"
+    "                 \"deadLetterQueue\": \"plain\"}]}},\n"
+    " \"bridges\": [{\"namespace\": \"/caps\", \"event\": \"pickup\", \"topic\": \"pickup.fifo\",\n"
+    "              \"attributes\": [\"vendorId\"], \"groupId\": \"{vendorId}\",\n"
+    "              \"deduplicationId\": \"{parcelId}\", \"subject\": \"parcel {parcelId}\"},\n"
+    "             {\"namespace\": \"/x\", \"event\": \"e\", \"topic\": \"news\"}]}\n";
+
+static void test_bus_keys(void)
+{
+    struct hub_config cfg;
+    const struct hub_bus_config *b;
+    const char *later;
+
+    hub_config_init(&cfg);
+    CHECK(cfg.bus == NULL);
+    CHECK_INT(hub_bus_config_wanted(&cfg), 0);
+    hub_config_free(&cfg);
+
+    CHECK_INT(load_text(&cfg, bus_text), 0);
+    CHECK_STR(err, "");
+    b = cfg.bus;
+    CHECK(b != NULL);
+    CHECK_INT(hub_bus_config_wanted(&cfg), 1);
+    CHECK(hub_config_nsp(&cfg, "/caps")->bus == 1);
+    CHECK(hub_config_nsp(&cfg, "/caps")->app == HUB_APP_RELAY);
+    CHECK(hub_config_nsp(&cfg, "/x")->bus == 0);
+    if (b) {
+        CHECK_STR(b->region, "eu-west-1");
+        CHECK_STR(b->account, "123456789012");
+        CHECK_STR(b->signing_secret, "s");
+        CHECK_STR(b->public_url, "https://hub.example/bus");
+        CHECK_INT(b->nqueues, 3);
+        CHECK_STR(b->queues[0].name, "packages.fifo");
+        CHECK_INT(b->queues[0].fifo, 1);
+        CHECK_INT(b->queues[0].content_dedup, 1);
+        CHECK_INT(b->queues[0].visibility_ms, 500);
+        CHECK_INT(b->queues[0].delay_ms, -1);
+        CHECK_STR(b->queues[0].dlq, "lost.fifo");
+        CHECK_INT(b->queues[0].max_receive_count, 3);
+        CHECK_INT(b->queues[1].retention_ms, 60000);
+        CHECK_INT(b->queues[1].wait_ms, 20000);
+        CHECK_INT(b->queues[1].max_message_size, 2048);
+        CHECK_INT(b->queues[2].fifo, 0);
+        CHECK_INT(b->ntopics, 2);
+        CHECK_STR(b->topics[0].name, "pickup.fifo");
+        CHECK_INT(b->topics[0].fifo, 1);
+        CHECK_INT(b->topics[0].nsubs, 2);
+        CHECK_STR(b->topics[0].subs[0].queue, "packages.fifo");
+        CHECK_INT(b->topics[0].subs[0].raw, 1); /* raw by default */
+        CHECK_STR(b->topics[0].subs[1].room, "/caps#vendor:{vendorId}");
+        CHECK_STR(b->topics[0].subs[1].event, "status");
+        CHECK_INT(b->topics[0].subs[1].raw, 0);
+        CHECK_STR(b->topics[1].subs[0].url, "http://127.0.0.1:9/h");
+        CHECK_STR(b->topics[1].subs[0].filter_policy, "{\"kind\":[\"a\"]}");
+        CHECK_INT(b->topics[1].subs[0].filter_scope_body, 1);
+        CHECK(b->topics[1].subs[0].delivery_policy &&
+              strstr(b->topics[1].subs[0].delivery_policy, "numRetries"));
+        CHECK_STR(b->topics[1].subs[0].dlq, "plain");
+        CHECK_INT(b->nbridges, 2);
+        CHECK_STR(b->bridges[0].nsp, "/caps");
+        CHECK_STR(b->bridges[0].event, "pickup");
+        CHECK_INT(b->bridges[0].nattributes, 1);
+        CHECK_STR(b->bridges[0].attributes[0], "vendorId");
+        CHECK_STR(b->bridges[0].group_id, "{vendorId}");
+        CHECK_STR(b->bridges[0].dedup_id, "{parcelId}");
+        CHECK_STR(b->bridges[0].subject, "parcel {parcelId}");
+        CHECK(b->bridges[1].group_id == NULL);
+    }
+
+    /* A later file without bus keys keeps them (the definitions are shared, then re-checked
+     * against its namespaces); one that drops a namespace they use fails and changes nothing. */
+    later = write_file("later.json", "{\"port\": 1}");
+    CHECK_INT(hub_config_load(&cfg, later, err, sizeof(err)), 0);
+    CHECK(cfg.bus && cfg.bus->nbridges == 2);
+    later = write_file("later2.json", "{\"namespaces\": {\"/caps\": {}}}");
+    CHECK_INT(hub_config_load(&cfg, later, err, sizeof(err)), HUB_EINVAL);
+    CHECK(strstr(err, "bridges[1].namespace: \"/x\" is not declared") != NULL);
+    CHECK(cfg.bus && cfg.bus->nbridges == 2 && hub_config_nsp(&cfg, "/x"));
+    /* A file replacing one bus key keeps the others. */
+    later = write_file("later3.json", "{\"bridges\": []}");
+    CHECK_INT(hub_config_load(&cfg, later, err, sizeof(err)), 0);
+    CHECK(cfg.bus && cfg.bus->nbridges == 0 && cfg.bus->nqueues == 3 && cfg.bus->ntopics == 2);
+    hub_config_free(&cfg);
+
+    /* --config loads into a copy of the config: the definitions come through */
+    later = write_file("bus.json", bus_text);
+    hub_config_init(&cfg);
+    CHECK_INT(parse(&cfg, (char *[]){"hubbub", "--config", (char *)later, "--port", "5", NULL}), 0);
+    CHECK(cfg.bus && cfg.bus->ntopics == 2 && cfg.port == 5);
+    hub_config_free(&cfg);
+
+    /* Errors name the file, line and key path. */
+    CHECK_LOAD_ERR("{\"queues\": {\"q\": {\n\"visibility\": 3}}}", HUB_EINVAL,
+                   ":2: queues.q.visibility: unknown key");
+    CHECK_LOAD_ERR("{\"queues\": {\"q\": {\"visibilityTimeout\": \"30\"}}}", HUB_EINVAL,
+                   "queues.q.visibilityTimeout: must be a number of seconds");
+    CHECK_LOAD_ERR("{\"queues\": {\"q\": {\"visibilityTimeout\": 43201}}}", HUB_EINVAL,
+                   "queues.q.visibilityTimeout: 43201 is out of range");
+    CHECK_LOAD_ERR("{\"queues\": {\"q\": {\"fifo\": true}}}", HUB_EINVAL,
+                   "queues.q.fifo: a FIFO queue's name must end in \".fifo\"");
+    CHECK_LOAD_ERR("{\"queues\": {\"q\": {\"contentBasedDeduplication\": true}}}", HUB_EINVAL,
+                   "applies to FIFO queues only");
+    CHECK_LOAD_ERR("{\"queues\": {\"bad name\": {}}}", HUB_EINVAL, "is not a queue name");
+    CHECK_LOAD_ERR("{\"queues\": []}", HUB_EINVAL, "queues: must be an object");
+    CHECK_LOAD_ERR("{\"queues\": {\"q\": {\"deadLetterQueue\": {\"queue\": \"q\", "
+                   "\"maxReceiveCount\": 1}}}}",
+                   HUB_EINVAL, "its own dead-letter queue");
+    CHECK_LOAD_ERR("{\"queues\": {\"q\": {\"deadLetterQueue\": {\"queue\": \"d\", "
+                   "\"maxReceiveCount\": 0}}, \"d\": {}}}",
+                   HUB_EINVAL, "queues.q.deadLetterQueue.maxReceiveCount: must be an integer");
+    CHECK_LOAD_ERR("{\"queues\": {\"q\": {\"deadLetterQueue\": {\"queue\": \"d.fifo\", "
+                   "\"maxReceiveCount\": 2}}, \"d.fifo\": {}}}",
+                   HUB_EINVAL, "queues.q.deadLetterQueue.queue: a dead-letter queue must be");
+    CHECK_LOAD_ERR("{\"queues\": {\"a\": {\"deadLetterQueue\": {\"queue\": \"b\", "
+                   "\"maxReceiveCount\": 2}}, \"b\": {\"deadLetterQueue\": {\"queue\": \"a\", "
+                   "\"maxReceiveCount\": 2}}}}",
+                   HUB_EINVAL, "queues.a.deadLetterQueue.queue: the dead-letter queues of \"a\" make");
+    CHECK_LOAD_ERR("{\"topics\": {\"t\": {\"subscriptions\": [{}]}}}", HUB_EINVAL,
+                   "topics.t.subscriptions[0]: needs exactly one of");
+    CHECK_LOAD_ERR("{\"topics\": {\"t\": {\"subscriptions\": [{\"queue\": \"q\", \"room\": "
+                   "\"/#r\"}]}}}",
+                   HUB_EINVAL, "needs exactly one of");
+    CHECK_LOAD_ERR("{\"topics\": {\"t\": {\"subscriptions\": [{\"room\": \"lobby\"}]}}}",
+                   HUB_EINVAL, "topics.t.subscriptions[0].room: must be \"<namespace>#<room>\"");
+    CHECK_LOAD_ERR("{\"topics\": {\"t\": {\"subscriptions\": [{\"url\": \"ftp://x\"}]}}}",
+                   HUB_EINVAL, "topics.t.subscriptions[0].url: must be an http");
+    CHECK_LOAD_ERR("{\"topics\": {\"t\": {\"subscriptions\": [{\"queue\": \"q\", \"event\": "
+                   "\"e\"}]}}, \"queues\": {\"q\": {}}}",
+                   HUB_EINVAL, "event: applies to room subscriptions only");
+    CHECK_LOAD_ERR("{\"topics\": {\"t\": {\"subscriptions\": [{\"url\": \"http://h\", "
+                   "\"deliveryPolicy\": {\"healthyRetryPolicy\": {\"numRetries\": 1000}}}]}}}",
+                   HUB_EINVAL, "topics.t.subscriptions[0].deliveryPolicy:");
+    CHECK_LOAD_ERR("{\"topics\": {\"t\": {\n\"subscriptions\": [\n{\"queue\": \"q\"}]}}}",
+                   HUB_EINVAL, ":3: topics.t.subscriptions[0].queue: no queue \"q\"");
+    CHECK_LOAD_ERR("{\"queues\": {\"q.fifo\": {}}, \"topics\": {\"t\": {\"subscriptions\": "
+                   "[{\"queue\": \"q.fifo\"}]}}}",
+                   HUB_EINVAL, "a standard topic delivers to standard queues only");
+    CHECK_LOAD_ERR("{\"topics\": {\"t\": {\"fifo\": true}}}", HUB_EINVAL,
+                   "topics.t.fifo: a FIFO topic's name must end");
+    CHECK_LOAD_ERR("{\"topics\": {\"t\": {\"tags\": {}}}}", HUB_EINVAL,
+                   "topics.t.tags: unknown key");
+    CHECK_LOAD_ERR("{\"bridges\": [{\"event\": \"e\", \"topic\": \"t\"}]}", HUB_EINVAL,
+                   "bridges[0].namespace: is required");
+    CHECK_LOAD_ERR("{\"topics\": {\"t\": {}},\n\"bridges\": [\n{\"namespace\": \"/\", \"event\": "
+                   "\"e\", \"topic\": \"u\"}]}",
+                   HUB_EINVAL, ":3: bridges[0].topic: no topic \"u\" is declared");
+    CHECK_LOAD_ERR("{\"topics\": {\"t\": {}}, \"bridges\": [{\"namespace\": \"/\", \"event\": "
+                   "\"connect\", \"topic\": \"t\"}]}",
+                   HUB_EINVAL, "bridges[0].event: \"connect\" is reserved");
+    CHECK_LOAD_ERR("{\"topics\": {\"t\": {}}, \"bridges\": [{\"namespace\": \"/\", \"event\": "
+                   "\"e\", \"topic\": \"t\", \"groupId\": \"{x\"}]}",
+                   HUB_EINVAL, "bridges[0].groupId: a malformed {field} template");
+    CHECK_LOAD_ERR("{\"topics\": {\"t\": {}}, \"bridges\": [{\"namespace\": \"/\", \"event\": "
+                   "\"e\", \"topic\": \"t\"}, {\"namespace\": \"/\", \"event\": \"e\", "
+                   "\"topic\": \"t\"}]}",
+                   HUB_EINVAL, "bridges[1].event: event \"e\" of \"/\" is already bridged");
+    CHECK_LOAD_ERR("{\"topics\": {\"t.fifo\": {}}, \"bridges\": [{\"namespace\": \"/\", "
+                   "\"event\": \"e\", \"topic\": \"t.fifo\"}]}",
+                   HUB_EINVAL, "needs \"contentBasedDeduplication\" or the bridge's");
+    CHECK_LOAD_ERR("{\"bus\": {\"publicUrl\": \"hub:3000\"}}", HUB_EINVAL,
+                   "bus.publicUrl: must be an http");
+    CHECK_LOAD_ERR("{\"bus\": {\"secret\": \"x\"}}", HUB_EINVAL, "bus.secret: unknown key");
+    CHECK_LOAD_ERR("{\"namespaces\": {\"/\": {\"bus\": 1}}}", HUB_EINVAL,
+                   "namespaces./.bus: must be true or false");
+
+    /* Every allocation of a bus config load may fail; nothing leaks. */
+    const char *file = write_file("bus-alloc.json", bus_text);
+    int ok = 0;
+    hub_alloc_set(&failing);
+    json_set_alloc_funcs(malloc, free);
+    for (long n = 0; n < 5000 && !ok; n++) {
+        int rc;
+        alloc_countdown = n;
+        rc = hub_config_init(&cfg);
+        if (rc == 0) {
+            rc = hub_config_load(&cfg, file, err, sizeof(err));
+            ok = rc == 0 && cfg.bus && cfg.bus->nbridges == 2;
+            if (rc != 0 && rc != HUB_ENOMEM)
+                CHECK_INT(rc, HUB_ENOMEM);
+        }
+        hub_config_free(&cfg);
+    }
+    CHECK(ok);
+    alloc_countdown = -1;
+    hub_alloc_set(NULL);
+}
+
 static void remove_tmpdir(void)
 {
     DIR *d = opendir(tmpdir);
@@ -793,6 +999,7 @@ int main(void)
     RUN(test_flags_bad_config);
     RUN(test_help_version);
     RUN(test_alloc_failures);
+    RUN(test_bus_keys);
     remove_tmpdir();
     return TEST_SUMMARY();
 }
