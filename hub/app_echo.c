@@ -3,7 +3,7 @@
 
 static void on_connection(hub_socket *s, void *ud)
 {
-    const json_t *auth = json_object_get(hub_socket_handshake(s), "auth");
+    const json_t *auth = hub_socket_auth(s);
     json_t *args = json_array();
 
     (void)ud;

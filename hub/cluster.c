@@ -285,7 +285,7 @@ static json_t *socket_json(hub_socket *s)
     while (hub_socket_rooms_next(s, &pos, &room))
         if (json_array_append_new(rooms, json_string(room))) goto fail;
     if (json_object_set_new(o, "id", json_string(s->id)) ||
-        json_object_set(o, "handshake", s->handshake))
+        json_object_set_new(o, "handshake", hub_sio_socket_handshake_new(s)))
         goto fail;
     /* set_new takes rooms even when it fails */
     if (json_object_set_new(o, "rooms", rooms) || json_object_set_new(o, "data", json_object())) {

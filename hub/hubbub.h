@@ -264,6 +264,9 @@ int hub_socket_connected(const hub_socket *s);
 /* The handshake, borrowed: the Engine.IO handshake object (headers, time, address, xdomain, secure,
  * issued, url, query) plus "auth" (the CONNECT payload, {} when none). */
 const json_t *hub_socket_handshake(const hub_socket *s);
+/* The auth object the client sent with CONNECT (an empty object when none), borrowed. Cheaper than
+ * hub_socket_handshake(), which builds the whole handshake object on first use. */
+const json_t *hub_socket_auth(const hub_socket *s);
 /* The Engine.IO session id of the client (not the socket id), or NULL once it is gone. */
 const char *hub_socket_session_id(const hub_socket *s);
 /* "polling" or "websocket", or NULL once the session is gone. */

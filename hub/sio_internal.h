@@ -78,7 +78,8 @@ struct hub_socket {
     char id[HUB_SOCKET_ID_LEN + 1];
     hub_nsp *nsp;
     struct hub_client *c;
-    json_t *handshake;
+    json_t *handshake; /* built on first hub_socket_handshake(), then kept; NULL until then */
+    json_t *auth;      /* the CONNECT payload, or an empty object */
     void *user;
     enum hub_socket_state state;
     int refs;
@@ -197,6 +198,9 @@ int hub_sio_deadline_arm(hub_server *srv, struct hub_deadline *dl, uint64_t dela
 void hub_sio_deadline_cancel(hub_server *srv, struct hub_deadline *dl);
 void hub_sio_socket_hold(hub_socket *s);
 void hub_sio_socket_release(hub_socket *s);
+/* A new reference to the socket's handshake object (the cached one, or one built now and not kept:
+ * cluster replies about many sockets must not leave a copy on each). */
+json_t *hub_sio_socket_handshake_new(const hub_socket *s);
 
 /* emit.c */
 /* Sends a packet with no payload or a given one (CONNECT, CONNECT_ERROR, DISCONNECT) on nsp name.

@@ -148,6 +148,7 @@ void hub_sio_socket_release(hub_socket *s)
 {
     if (--s->refs > 0) return;
     json_decref(s->handshake);
+    json_decref(s->auth);
     json_decref(s->reject_data);
     hub_free(s->reject_msg);
     hub_free(s);
@@ -178,17 +179,12 @@ static int socket_id_new(const hub_nsp *nsp, char id[HUB_SOCKET_ID_LEN + 1])
 static hub_socket *socket_new(hub_nsp *nsp, struct hub_client *c, json_t *auth)
 {
     hub_socket *s = hub_calloc(1, sizeof(*s));
-    json_t *base;
 
     if (!s) return NULL;
     if (socket_id_new(nsp, s->id)) goto fail;
-    base = c->es ? eio_session_handshake_new(c->es) : NULL;
-    if (!json_is_object(base)) {
-        json_decref(base);
-        base = c->es ? NULL : json_object(); /* NULL with a session: out of memory */
-    }
-    s->handshake = base;
-    if (!s->handshake || json_object_set(s->handshake, "auth", auth)) goto fail;
+    /* The handshake object is built on first use (hub_socket_handshake): an idle socket keeps only
+     * its auth object, not kilobytes of JSON nobody reads. */
+    s->auth = json_incref(auth);
     s->nsp = nsp;
     s->c = c;
     s->state = HUB_S_PRECONNECT;
@@ -196,7 +192,6 @@ static hub_socket *socket_new(hub_nsp *nsp, struct hub_client *c, json_t *auth)
     return s;
 
 fail:
-    json_decref(s->handshake);
     hub_free(s);
     return NULL;
 }
@@ -929,9 +924,30 @@ int hub_socket_connected(const hub_socket *s)
     return s->state == HUB_S_CONNECTED;
 }
 
+json_t *hub_sio_socket_handshake_new(const hub_socket *s)
+{
+    json_t *h;
+
+    if (s->handshake) return json_incref(s->handshake);
+    h = s->c && s->c->es ? eio_session_handshake_new(s->c->es) : json_object();
+    if (h && json_object_set(h, "auth", s->auth)) {
+        json_decref(h);
+        h = NULL;
+    }
+    return h;
+}
+
 const json_t *hub_socket_handshake(const hub_socket *s)
 {
-    return s->handshake;
+    hub_socket *m = (hub_socket *)s; /* a cache, filled on first use */
+
+    if (!m->handshake) m->handshake = hub_sio_socket_handshake_new(m);
+    return m->handshake;
+}
+
+const json_t *hub_socket_auth(const hub_socket *s)
+{
+    return s->auth;
 }
 
 const char *hub_socket_session_id(const hub_socket *s)
