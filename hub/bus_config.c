@@ -146,7 +146,7 @@ static int get_string(const json_t *v, const char **out, struct hub_bus_error *e
 static int apply_string(const struct def_key *k, const json_t *v, void *base,
                         struct hub_bus_error *e)
 {
-    const char *s;
+    const char *s = NULL;
     int rc = get_string(v, &s, e);
     if (rc) return rc;
     char **f = FIELD(base, k, char *), *copy = hub_strdup(s);
@@ -207,7 +207,7 @@ static int apply_queue_dlq(const struct def_key *k, const json_t *v, void *base,
 {
     struct hub_queue_def *d = base;
     const json_t *q = json_object_get(v, "queue"), *m = json_object_get(v, "maxReceiveCount");
-    const char *key, *name;
+    const char *key, *name = NULL;
     json_t *x;
     (void)k;
     if (!json_is_object(v))
@@ -499,7 +499,7 @@ static int apply_attr_list(const struct def_key *k, const json_t *v, void *base,
     char **list = hub_calloc(json_array_size(v) + 1, sizeof *list);
     if (!list) return nomem(e);
     for (size_t i = 0; i < json_array_size(v); i++) {
-        const char *s;
+        const char *s = NULL;
         push_index(e, i);
         int rc = get_string(json_array_get(v, i), &s, e);
         if (rc == 0 && !(list[i] = hub_strdup(s))) rc = nomem(e);
