@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include <openssl/evp.h>
@@ -19,6 +18,7 @@
 #include "filter_policy.h"
 #include "hub_alloc.h"
 #include "map.h"
+#include "random.h"
 #include "sns_envelope.h"
 
 /* ---- errors ---- */
@@ -132,22 +132,11 @@ void hub_sub_config_clear(struct hub_sub_config *cfg)
 
 /* ---- helpers ---- */
 
-static void random_bytes(void *buf, size_t n)
-{
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = getrandom((uint8_t *)buf + got, n - got, 0);
-        if (r > 0)
-            got += (size_t)r;
-        else if (r < 0 && errno != EINTR)
-            abort(); /* no entropy source: ids would not be unique */
-    }
-}
 
 void hub_bus_uuid(char out[HUB_BUS_UUID_LEN + 1])
 {
     uint8_t b[16];
-    random_bytes(b, sizeof b);
+    hub_random_bytes(b, sizeof b);
     b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
     b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
     snprintf(out, HUB_BUS_UUID_LEN + 1,
@@ -560,7 +549,7 @@ hub_bus *hub_bus_new(uv_loop_t *loop, const struct hub_queue_store_ops *qops, vo
     hub_bus *bus = hub_calloc(1, sizeof *bus);
     if (!bus) return NULL;
     uint64_t seed[2];
-    random_bytes(seed, sizeof seed);
+    hub_random_bytes(seed, sizeof seed);
     hub_map_init(&bus->filters, seed[0], seed[1]);
     bus->loop = loop;
     bus->qops = qops;

@@ -15,13 +15,13 @@
  * through the server's deadline heap with a delay of 0. */
 #include "sio_internal.h"
 
-#include <openssl/rand.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "hub_alloc.h"
 #include "log.h"
+#include "random.h"
 
 #define CONTAINER_OF(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 #define UID_LEN 16
@@ -898,7 +898,7 @@ int hub_adapter_attach(hub_server *srv, const struct hub_adapter_ops *ops, void 
     if (!srv || !ops) return HUB_EINVAL;
     if (srv->shut) return HUB_ECLOSED;
     if (srv->cluster) return HUB_EEXISTS;
-    if (RAND_bytes(raw, sizeof(raw)) != 1) return HUB_EIO;
+    hub_random_bytes(raw, sizeof(raw));
     cl = hub_calloc(1, sizeof(*cl));
     if (!cl) return HUB_ENOMEM;
     for (i = 0; i < UID_LEN; i++) /* 62 letters: the bias does not matter for an id */

@@ -1214,3 +1214,13 @@ const struct hub_nsp_config *hub_config_nsp(const struct hub_config *cfg, const 
             return &cfg->namespaces[i];
     return NULL;
 }
+
+int hub_config_origin_allowed(const struct hub_config *cfg, const char *origin)
+{
+    if (cfg->cors_any)
+        return 1;
+    for (char **o = cfg->cors_origins; o && *o; o++)
+        if (strcmp(*o, origin) == 0)
+            return 1;
+    return 0;
+}

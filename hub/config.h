@@ -96,6 +96,9 @@ int hub_config_load(struct hub_config *cfg, const char *file, char *err, size_t 
  * err (exit 2). */
 int hub_config_parse_args(struct hub_config *cfg, int argc, char **argv, char *err, size_t errlen);
 
+/* 1 when cors lets pages from origin (the Origin header's value) in: "*" or a listed origin. */
+int hub_config_origin_allowed(const struct hub_config *cfg, const char *origin);
+
 /* The namespace settings for name, or NULL when the config does not declare it. */
 const struct hub_nsp_config *hub_config_nsp(const struct hub_config *cfg, const char *name);
 

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include "b64.h"
@@ -17,6 +16,7 @@
 #include "hub_err.h"
 #include "log.h"
 #include "map.h"
+#include "random.h"
 
 #define SID_LEN 20
 
@@ -61,15 +61,6 @@ struct eio_session {
 
 static void session_finish(eio_session *s, const char *reason, const char *get_final);
 
-static void random_bytes(void *buf, size_t n)
-{
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = getrandom((uint8_t *)buf + got, n - got, 0);
-        if (r > 0)
-            got += (size_t)r;
-    }
-}
 
 /* ---- server ---- */
 
@@ -84,7 +75,7 @@ eio_server *eio_server_new(uv_loop_t *loop, const struct eio_options *opt, const
     srv->cb = cb;
     srv->ud = ud;
     uint64_t seed[2];
-    random_bytes(seed, sizeof seed);
+    hub_random_bytes(seed, sizeof seed);
     hub_map_init(&srv->sessions, seed[0], seed[1]);
     srv->ping = hub_frame_new_text(EIO_PING, NULL, 0);
     srv->noop = hub_frame_new_text(EIO_NOOP, NULL, 0);
@@ -301,19 +292,6 @@ static void on_upgrade_timeout(uv_timer_t *t)
         s->srv->ops->close(s->ws);
 }
 
-static void make_sid(char *out)
-{
-    uint8_t raw[15];
-    random_bytes(raw, sizeof raw);
-    b64_encode(raw, sizeof raw, out);
-    out[SID_LEN] = '\0';
-    for (char *p = out; *p; p++) {
-        if (*p == '+')
-            *p = '-';
-        else if (*p == '/')
-            *p = '_';
-    }
-}
 
 /* The handshake is kept as one compact allocation, not as JSON: an idle session would otherwise hold
  * a couple of kilobytes of JSON objects that hardly anyone reads. Layout:
@@ -413,7 +391,7 @@ static eio_session *session_new(eio_server *srv, const struct eio_request *req)
     hub_outq_init(&s->q);
     s->handshake = snapshot_new(req);
     do
-        make_sid(s->sid);
+        hub_random_id(s->sid);
     while (hub_map_get(&srv->sessions, s->sid, SID_LEN));
     if (!s->handshake || hub_map_put(&srv->sessions, s->sid, SID_LEN, s)) {
         hub_free(s->handshake);

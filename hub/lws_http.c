@@ -349,15 +349,6 @@ static void request_read(struct lws *wsi, const char *path, struct eio_request *
     req->headers = request_headers(wsi);
 }
 
-static int origin_allowed(const struct hub_config *cfg, const char *origin)
-{
-    if (cfg->cors_any)
-        return 1;
-    for (char **o = cfg->cors_origins; o && *o; o++)
-        if (strcmp(*o, origin) == 0)
-            return 1;
-    return 0;
-}
 
 static int cors_enabled(const struct hub_config *cfg)
 {
@@ -381,7 +372,7 @@ static int add_cors(hub_http *h, struct pss *p, struct lws *wsi, unsigned char *
         if (add_header(wsi, "access-control-allow-origin:", "*", pp, end))
             return -1;
     } else {
-        if (p->origin[0] && origin_allowed(cfg, p->origin) &&
+        if (p->origin[0] && hub_config_origin_allowed(cfg, p->origin) &&
             add_header(wsi, "access-control-allow-origin:", p->origin, pp, end))
             return -1;
         if (add_header(wsi, "vary:", "Origin", pp, end))

@@ -7,13 +7,12 @@
  * code. */
 #include "sio_internal.h"
 
-#include <openssl/rand.h>
 #include <stddef.h>
 #include <string.h>
 
-#include "b64.h"
 #include "hub_alloc.h"
 #include "log.h"
+#include "random.h"
 
 #define CONTAINER_OF(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
@@ -154,23 +153,13 @@ void hub_sio_socket_release(hub_socket *s)
     hub_free(s);
 }
 
-/* 20 URL-safe base64 characters from 15 random bytes, as the reference's base64id. */
+/* A new socket id (random.h: the reference's base64id), unique in the namespace. */
 static int socket_id_new(const hub_nsp *nsp, char id[HUB_SOCKET_ID_LEN + 1])
 {
-    uint8_t raw[15];
     int attempt;
-    size_t i;
 
     for (attempt = 0; attempt < 8; attempt++) {
-        if (RAND_bytes(raw, sizeof(raw)) != 1) return HUB_EIO;
-        b64_encode(raw, sizeof(raw), id);
-        id[HUB_SOCKET_ID_LEN] = '\0';
-        for (i = 0; i < HUB_SOCKET_ID_LEN; i++) {
-            if (id[i] == '/')
-                id[i] = '_';
-            else if (id[i] == '+')
-                id[i] = '-';
-        }
+        hub_random_id(id);
         if (!hub_map_get(&nsp->sockets, id, HUB_SOCKET_ID_LEN)) return 0;
     }
     return HUB_EEXISTS;
@@ -546,7 +535,7 @@ hub_server *hub_server_new(uv_loop_t *loop, const struct hub_config *cfg)
     uint64_t seed[2];
 
     if (!loop) return NULL;
-    if (RAND_bytes((unsigned char *)seed, sizeof(seed)) != 1) return NULL;
+    hub_random_bytes(seed, sizeof(seed));
     box = hub_calloc(1, sizeof(*box));
     if (!box) return NULL;
     srv = &box->srv;

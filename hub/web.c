@@ -541,15 +541,6 @@ static void on_readyz(void *ud, hub_httpx *x)
 
 /* ---- the client bundle ---- */
 
-static int origin_allowed(const struct hub_config *cfg, const char *origin)
-{
-    if (cfg->cors_any)
-        return 1;
-    for (char **o = cfg->cors_origins; o && *o; o++)
-        if (strcmp(*o, origin) == 0)
-            return 1;
-    return 0;
-}
 
 /* Adds the CORS headers the `cors` package would (as lws_http.c does for Engine.IO) to h[*n..],
  * using buf for the allow-origin line. */
@@ -564,7 +555,7 @@ static void add_cors(hub_httpx *x, const struct hub_config *cfg, const char **h,
         h[(*n)++] = "access-control-allow-origin: *";
     } else {
         if (hub_httpx_header(x, "origin", origin, sizeof(origin)) > 0 &&
-            origin_allowed(cfg, origin)) {
+            hub_config_origin_allowed(cfg, origin)) {
             snprintf(buf, len, "access-control-allow-origin: %s", origin);
             h[(*n)++] = buf;
         }

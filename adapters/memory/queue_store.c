@@ -21,10 +21,10 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "hub_alloc.h"
 #include "map.h"
+#include "random.h"
 
 #define container_of(p, type, member) ((type *)(void *)((char *)(p)-offsetof(type, member)))
 #define NOT_IN_HEAP SIZE_MAX
@@ -1027,7 +1027,7 @@ static int mq_create(void *self, const char *name, const struct hub_queue_config
     if (config_apply(&q->cfg, cfg) || !(q->tags = tags ? json_copy(tags) : json_object()))
         goto fail_queue;
     q->cfg.fifo = fifo;
-    getrandom(&q->incarnation, sizeof q->incarnation, 0);
+    hub_random_bytes(&q->incarnation, sizeof q->incarnation);
     q->created_ms = q->modified_ms = hub_bus_now_ms();
     hub_map_init(&q->msgs, s->k0, s->k1);
     hub_map_init(&q->groups, s->k0, s->k1);
@@ -1841,11 +1841,8 @@ void *hub_memory_queue_store_new(uv_loop_t *loop, const struct hub_memory_option
     if (!s->opt.dedup_window_ms) s->opt.dedup_window_ms = HUB_BUS_DEDUP_WINDOW_MS;
     if (!s->opt.purge_interval_ms) s->opt.purge_interval_ms = HUB_BUS_PURGE_INTERVAL_MS;
     if (!s->opt.max_inflight) s->opt.max_inflight = 120000;
-    uint64_t seed[2] = {0, 0};
-    if (getrandom(seed, sizeof seed, 0) != (ssize_t)sizeof seed) {
-        hub_free(s);
-        return NULL;
-    }
+    uint64_t seed[2];
+    hub_random_bytes(seed, sizeof seed);
     s->k0 = seed[0];
     s->k1 = seed[1];
     hub_map_init(&s->queues, s->k0, s->k1);

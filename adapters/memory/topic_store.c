@@ -10,10 +10,10 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "hub_alloc.h"
 #include "map.h"
+#include "random.h"
 
 struct done {
     struct done *next;
@@ -665,11 +665,7 @@ static void random_hex(char *out, size_t nbytes)
 {
     static const char hex[] = "0123456789abcdef";
     uint8_t b[32];
-    size_t got = 0;
-    while (got < nbytes) {
-        ssize_t r = getrandom(b + got, nbytes - got, 0);
-        if (r > 0) got += (size_t)r;
-    }
+    hub_random_bytes(b, nbytes);
     for (size_t i = 0; i < nbytes; i++) {
         out[2 * i] = hex[b[i] >> 4];
         out[2 * i + 1] = hex[b[i] & 15];
@@ -1027,11 +1023,8 @@ void *hub_memory_topic_store_new(uv_loop_t *loop, const struct hub_memory_option
     s->loop = loop;
     if (opts) s->opt = *opts;
     if (!s->opt.dedup_window_ms) s->opt.dedup_window_ms = HUB_BUS_DEDUP_WINDOW_MS;
-    uint64_t seed[2] = {0, 0};
-    if (getrandom(seed, sizeof seed, 0) != (ssize_t)sizeof seed) {
-        hub_free(s);
-        return NULL;
-    }
+    uint64_t seed[2];
+    hub_random_bytes(seed, sizeof seed);
     s->k0 = seed[0];
     s->k1 = seed[1];
     hub_map_init(&s->topics, s->k0, s->k1);
