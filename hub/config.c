@@ -16,6 +16,8 @@
 #include "hub_alloc.h"
 #include "hub_err.h"
 #include "bus_config.h"
+#include "aws_config.h"
+#include "admin_config.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -777,6 +779,83 @@ static int apply_bus_key(struct load *ld, const struct key_def *def, json_t *val
     return hub_bus_config_set(&cfg->bus, def->name, value) ? nomem(ld) : 0;
 }
 
+/* "aws": the SQS/SNS wire APIs (aws_config.h). Replaces an earlier "aws". */
+static int apply_aws(struct load *ld, const struct key_def *def, json_t *value, void *base)
+{
+    struct hub_config *cfg = base;
+    struct hub_aws_config *c = NULL;
+    const char *key;
+    char msg[200];
+    int rc = hub_aws_config_parse(value, &c, &key, msg, sizeof msg);
+
+    if (rc == HUB_ENOMEM)
+        return nomem(ld);
+    if (rc) {
+        if (key)
+            path_push_key(ld, key);
+        rc = key_err(ld, rc, "%s", msg);
+        if (key)
+            path_pop(ld);
+        return rc;
+    }
+    hub_aws_config_free(cfg->aws);
+    cfg->aws = c;
+    return 0;
+}
+
+/* "admin" and "dashboard": the Admin UI and the dashboard (admin_config.h), one struct. */
+static int apply_admin(struct load *ld, const struct key_def *def, json_t *value, void *base)
+{
+    struct hub_config *cfg = base;
+    const char *key;
+    char msg[200];
+    int rc = hub_admin_config_parse(value, strcmp(def->name, "dashboard") == 0, &cfg->admin, &key,
+                                    msg, sizeof msg);
+
+    if (rc == HUB_ENOMEM)
+        return nomem(ld);
+    if (rc) {
+        if (key)
+            path_push_key(ld, key);
+        rc = key_err(ld, rc, "%s", msg);
+        if (key)
+            path_pop(ld);
+    }
+    return rc;
+}
+
+static int admin_finish(struct load *ld, struct hub_config *cfg)
+{
+    const char *key;
+    char msg[200];
+    int rc = hub_admin_config_check(cfg->admin, &key, msg, sizeof msg);
+
+    if (rc) {
+        path_push_key(ld, "admin");
+        path_push_key(ld, key);
+        rc = key_err(ld, rc, "%s", msg);
+        ld->depth -= 2;
+    }
+    return rc;
+}
+
+/* "aws" and "bus" both name the account and region: they must agree. */
+static int aws_finish(struct load *ld, struct hub_config *cfg)
+{
+    const char *key;
+    char msg[200];
+    int rc = hub_aws_config_check(cfg->aws, cfg->bus ? cfg->bus->region : NULL,
+                                  cfg->bus ? cfg->bus->account : NULL, &key, msg, sizeof msg);
+
+    if (rc) {
+        path_push_key(ld, "aws");
+        path_push_key(ld, key);
+        rc = key_err(ld, rc, "%s", msg);
+        ld->depth -= 2;
+    }
+    return rc;
+}
+
 /* Parses the bus's keys once the whole file is read (they refer to each other and to namespaces);
  * an error names the key path below the bus key it is in. */
 static int bus_finish(struct load *ld, struct hub_config *cfg)
@@ -828,6 +907,9 @@ static const struct key_def top_keys[] = {
     {"queues", apply_bus_key, 0, 0, 0},
     {"topics", apply_bus_key, 0, 0, 0},
     {"bridges", apply_bus_key, 0, 0, 0},
+    {"aws", apply_aws, 0, 0, 0},
+    {"admin", apply_admin, 0, 0, 0},
+    {"dashboard", apply_admin, 0, 0, 0},
 };
 
 /* ---- the config's lifetime ---- */
@@ -845,6 +927,8 @@ static void config_free(struct hub_config *cfg)
     hub_free(cfg->redis);
     hub_free(cfg->redis_key);
     hub_bus_config_unref(cfg->bus);
+    hub_aws_config_free(cfg->aws);
+    hub_admin_config_free(cfg->admin);
     memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -865,6 +949,13 @@ static int config_copy(struct hub_config *dst, const struct hub_config *src)
     dst->namespaces = NULL;
     dst->nnamespaces = 0;
     hub_bus_config_ref(dst->bus); /* shared; changed only through copies (bus_config.h) */
+    int aws_failed;
+    dst->aws = hub_aws_config_copy(src->aws, &aws_failed); /* NULL on failure: never shared */
+    if (aws_failed)
+        return HUB_ENOMEM;
+    dst->admin = hub_admin_config_copy(src->admin, &aws_failed);
+    if (aws_failed)
+        return HUB_ENOMEM;
     if (dup_field(&dst->host, src->host) || dup_field(&dst->path, src->path) ||
         dup_field(&dst->engine_echo_path, src->engine_echo_path) ||
         dup_field(&dst->config_file, src->config_file) ||
@@ -899,7 +990,7 @@ static int config_copy(struct hub_config *dst, const struct hub_config *src)
 
 /* A default directory: <exe dir>/HUB_SHARE_REL/<installed> when the running program is an installed
  * one (that share dir holds web/), else the build-time build_default. Returns a new string. */
-static char *default_dir(const char *installed, const char *build_default)
+char *hub_config_default_dir(const char *installed, const char *build_default)
 {
     char exe[PATH_MAX], dir[PATH_MAX + 128], *slash;
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -936,8 +1027,8 @@ int hub_config_init(struct hub_config *cfg)
     cfg->host = hub_strdup("0.0.0.0");
     cfg->path = hub_strdup("/socket.io/");
     cfg->serve_client = 1;
-    cfg->web_root = default_dir("web", HUB_WEB_ROOT);
-    cfg->client_bundle_dir = default_dir("socket.io-client/dist", HUB_CLIENT_DIR);
+    cfg->web_root = hub_config_default_dir("web", HUB_WEB_ROOT);
+    cfg->client_bundle_dir = hub_config_default_dir("socket.io-client/dist", HUB_CLIENT_DIR);
     if (!cfg->redis_key || !cfg->host || !cfg->path || !cfg->web_root || !cfg->client_bundle_dir) {
         config_free(cfg);
         return HUB_ENOMEM;
@@ -995,6 +1086,10 @@ int hub_config_load(struct hub_config *cfg, const char *file, char *err, size_t 
         nomem(&ld);
     if (rc == 0)
         rc = bus_finish(&ld, &next);
+    if (rc == 0)
+        rc = aws_finish(&ld, &next);
+    if (rc == 0)
+        rc = admin_finish(&ld, &next);
     json_decref(root);
     if (rc == 0) {
         hub_free(next.config_file);

@@ -25,6 +25,8 @@ struct hub_nsp_config {
 };
 
 struct hub_bus_config; /* "bus", "queues", "topics", "bridges": bus_config.h */
+struct hub_aws_config; /* "aws": aws_config.h */
+struct hub_admin_config; /* "admin", "dashboard": admin_config.h */
 
 struct hub_config {
     char *host;                 /* "host", default "0.0.0.0" */
@@ -61,6 +63,8 @@ struct hub_config {
     char *redis_key;              /* "redisKey": the channel prefix, default "socket.io" */
     int redis_requests_timeout_ms; /* "redisRequestsTimeout", default 5000 */
     struct hub_bus_config *bus;   /* the event bus's keys (bus_config.h), or NULL when none */
+    struct hub_aws_config *aws;   /* "aws": the SQS/SNS wire APIs (aws_config.h), or NULL */
+    struct hub_admin_config *admin; /* "admin", "dashboard" (admin_config.h); NULL: defaults */
 };
 
 /* A parsed redis:// URL. */
@@ -98,6 +102,10 @@ int hub_config_parse_args(struct hub_config *cfg, int argc, char **argv, char *e
 
 /* 1 when cors lets pages from origin (the Origin header's value) in: "*" or a listed origin. */
 int hub_config_origin_allowed(const struct hub_config *cfg, const char *origin);
+
+/* A default directory: <exe dir>/<share dir>/<installed> when the running program is an installed
+ * one (its share dir holds web/), else build_default. Returns a new string (hub_free), or NULL. */
+char *hub_config_default_dir(const char *installed, const char *build_default);
 
 /* The namespace settings for name, or NULL when the config does not declare it. */
 const struct hub_nsp_config *hub_config_nsp(const struct hub_config *cfg, const char *name);

@@ -160,6 +160,7 @@ static int socket_usable(const hub_socket *s)
 
 static void s_link(hub_socket *s, struct hub_pending *e)
 {
+    s->nsp->srv->n.acks_pending++;
     e->s = s;
     e->s_prev = NULL;
     e->s_next = s->acks;
@@ -169,6 +170,7 @@ static void s_link(hub_socket *s, struct hub_pending *e)
 
 static void s_unlink(struct hub_pending *e)
 {
+    e->s->nsp->srv->n.acks_pending--;
     if (e->s_prev)
         e->s_prev->s_next = e->s_next;
     else
@@ -198,6 +200,15 @@ static void o_unlink(struct hub_pending *e)
     e->o_prev = e->o_next = NULL;
 }
 
+/* An event was queued for s: counted, and told to the observers. */
+static void sent_one(hub_socket *s, const json_t *data)
+{
+    hub_server *srv = s->nsp->srv;
+
+    srv->n.events_out++;
+    HUB_OBSERVE(srv, event_sent, s, data);
+}
+
 /* ---- one socket --------------------------------------------------------------------------------
  */
 
@@ -211,10 +222,14 @@ int hub_socket_emit(hub_socket *s, const char *event, const json_t *args,
     if ((rc = socket_usable(s))) return rc;
     if ((rc = event_data(event, args, bufs, nbufs, &data))) return rc;
     rc = frames_build(&fs, SIO_EVENT, s->nsp->name, SIO_NO_ID, data, bufs, nbufs);
-    json_decref(data);
-    if (rc) return rc;
+    if (rc) {
+        json_decref(data);
+        return rc;
+    }
     rc = client_send(s->c, &fs);
     frames_clear(&fs);
+    if (rc == 0) sent_one(s, data);
+    json_decref(data);
     return rc;
 }
 
@@ -236,6 +251,7 @@ static void single_complete(struct hub_ackop *op, int status, const json_t *args
 
 static void single_timeout(struct hub_deadline *dl)
 {
+    ((struct hub_ackop *)(void *)dl)->srv->n.acks_timed_out++;
     single_complete((struct hub_ackop *)(void *)dl, HUB_ETIMEOUT, NULL, NULL, 0);
 }
 
@@ -268,6 +284,7 @@ int hub_socket_emit_with_ack(hub_socket *s, const char *event, const json_t *arg
     if (timeout_ms && (rc = hub_sio_deadline_arm(op->srv, &op->dl, timeout_ms))) goto fail_arm;
     if ((rc = client_send(s->c, &fs))) goto fail_send;
     frames_clear(&fs);
+    sent_one(s, data);
     json_decref(data);
     op->one.op = op;
     op->entries = &op->one;
@@ -319,11 +336,18 @@ int hub_sio_broadcast_local(hub_nsp *nsp, const struct hub_target *t, const json
     int rc, count = 0;
 
     if ((rc = select_targets(nsp, t, &v, &n))) return rc;
-    if (!n) return 0;
+    if (!n) {
+        hub_sio_count_broadcast(nsp->srv, 0);
+        return 0;
+    }
     if ((rc = frames_build(&fs, SIO_EVENT, nsp->name, SIO_NO_ID, data, bufs, nbufs))) goto out;
-    for (i = 0; i < n; i++)
-        if (recipient_ok(v[i], t) && client_send(v[i]->c, &fs) == 0 && count < INT32_MAX) count++;
+    for (i = 0; i < n; i++) {
+        if (!recipient_ok(v[i], t) || client_send(v[i]->c, &fs) != 0) continue;
+        if (count < INT32_MAX) count++;
+        sent_one(v[i], data);
+    }
     frames_clear(&fs);
+    hub_sio_count_broadcast(nsp->srv, (size_t)count);
     rc = count;
 out:
     hub_free(v);
@@ -421,7 +445,10 @@ static void multi_complete(struct hub_ackop *op, int status)
 static void multi_timeout(struct hub_deadline *dl)
 {
     struct hub_ackop *op = (struct hub_ackop *)(void *)dl;
+    struct hub_pending *e;
 
+    for (e = op->entries; e; e = e->o_next)
+        op->srv->n.acks_timed_out++;
     multi_complete(op, op_done(op) ? 0 : HUB_ETIMEOUT);
 }
 
@@ -455,9 +482,9 @@ static void multi_free(struct hub_ackop *op)
     hub_free(op);
 }
 
-/* Sends fs to every usable recipient and links it as owing an answer. */
+/* Sends fs (the packet of data) to every usable recipient and links it as owing an answer. */
 static void multi_send(struct hub_ackop *op, hub_socket **v, size_t n, const struct hub_target *t,
-                       struct frameset *fs)
+                       struct frameset *fs, const json_t *data)
 {
     size_t i;
 
@@ -467,7 +494,9 @@ static void multi_send(struct hub_ackop *op, hub_socket **v, size_t n, const str
         e = &op->block[op->expected++];
         s_link(v[i], e);
         o_link(op, e);
+        sent_one(v[i], data);
     }
+    hub_sio_count_broadcast(op->srv, op->expected);
 }
 
 static void multi_link(struct hub_ackop *op)
@@ -505,7 +534,7 @@ int hub_nsp_emit_with_ack(hub_nsp *nsp, const struct hub_target *t, const char *
         goto fail_frames;
     /* armed before anything is sent, so that nothing can fail once recipients owe an answer */
     if ((rc = hub_sio_deadline_arm(srv, &op->dl, timeout_ms))) goto fail_arm;
-    multi_send(op, v, n, t, &fs);
+    multi_send(op, v, n, t, &fs, data);
     if (n) frames_clear(&fs);
     if (srv->cluster && !(t && t->is_local))
         hub_cluster_broadcast_request(op, t, data, bufs, nbufs, timeout_ms);
@@ -596,7 +625,7 @@ void hub_sio_relay_broadcast(hub_nsp *nsp, struct adapter_msg *m)
         multi_free(op);
         goto fail;
     }
-    multi_send(op, v, n, &t, &fs);
+    multi_send(op, v, n, &t, &fs, m->data);
     if (n) frames_clear(&fs);
     hub_free(v);
     v = NULL;
@@ -644,6 +673,7 @@ void hub_sio_on_ack(hub_socket *s, struct sio_packet *p)
         hub_log(HUB_LOG_DEBUG, "socket %s: ack %lld matches nothing", s->id, (long long)p->id);
         return;
     }
+    s->nsp->srv->n.acks_received++;
     op = e->op;
     if (!op->multi) {
         single_complete(op, 0, p->data, p->bufs, p->nbufs);

@@ -31,7 +31,7 @@ struct eio_server {
     const struct eio_transport_ops *ops;
     struct hub_map sessions;     /* sid -> open or closing session */
     size_t allocated;             /* sessions not yet freed */
-    uint64_t slow_consumers;      /* sessions closed for a send queue over its limit */
+    struct eio_stats stats;       /* counters; stats.open is the map's count */
     int freeing;
     hub_frame *ping, *noop, *close, *pong_probe;
 };
@@ -124,7 +124,31 @@ size_t eio_server_count(const eio_server *srv)
 
 uint64_t eio_server_slow_consumers(const eio_server *srv)
 {
-    return srv->slow_consumers;
+    return srv->stats.slow_consumers;
+}
+
+static const char *const close_reason_names[EIO_CLOSE_REASONS] = {
+    "transport close", "transport error", "ping timeout", "parse error",
+    "forced close",    "server shutting down", "other",
+};
+
+const char *eio_close_reason_name(enum eio_close_reason r)
+{
+    return (unsigned)r < EIO_CLOSE_REASONS ? close_reason_names[r] : "other";
+}
+
+static enum eio_close_reason close_reason(const char *reason)
+{
+    for (int i = 0; i < EIO_CLOSE_OTHER; i++)
+        if (reason && strcmp(reason, close_reason_names[i]) == 0)
+            return (enum eio_close_reason)i;
+    return EIO_CLOSE_OTHER;
+}
+
+void eio_server_stats(const eio_server *srv, struct eio_stats *st)
+{
+    *st = srv->stats;
+    st->open = hub_map_count(&srv->sessions);
 }
 
 void eio_server_set_transport(eio_server *srv, const struct eio_transport_ops *ops)
@@ -207,6 +231,9 @@ static void session_finish(eio_session *s, const char *reason, const char *get_f
         return;
     eio_server *srv = s->srv;
     s->state = ST_CLOSED;
+    srv->stats.closed[close_reason(reason)]++;
+    if (s->ws_mode)
+        srv->stats.websocket--;
     eio_session_hold(s);
     hub_map_del(&srv->sessions, s->sid, SID_LEN);
     uv_timer_stop(&s->timer);
@@ -238,9 +265,13 @@ static void heartbeat_schedule(eio_session *s)
 static int queue_frames(eio_session *s, hub_frame *const *frames, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
+        size_t len;
         int rc = hub_outq_push(&s->q, frames[i]);
         if (rc)
             return rc;
+        hub_frame_packet(frames[i], &len);
+        s->srv->stats.packets_out++;
+        s->srv->stats.bytes_out += len;
     }
     if (!s->want_write) {
         void *conn = s->ws_mode ? s->ws : s->get;
@@ -429,7 +460,7 @@ int eio_session_send(eio_session *s, hub_frame *const *frames, size_t n)
         bytes += len;
     }
     if (s->q.bytes + bytes > s->srv->opt.max_buffered_bytes) {
-        s->srv->slow_consumers++;
+        s->srv->stats.slow_consumers++;
         hub_log(HUB_LOG_WARN, "session %s: send queue over %zu bytes, closing (slow consumer)",
                 s->sid, s->srv->opt.max_buffered_bytes);
         finish_deferred(s, "transport error");
@@ -505,6 +536,8 @@ static int handle_packet(eio_session *s, const struct eio_packet *p)
 {
     if (s->state == ST_CLOSED)
         return -1;
+    s->srv->stats.packets_in++;
+    s->srv->stats.bytes_in += p->len + (p->binary ? 0 : 1);
     switch (p->type) {
     case EIO_MESSAGE:
         if (s->state == ST_OPEN && s->srv->cb && s->srv->cb->message)
@@ -601,6 +634,7 @@ enum eio_poll_result eio_poll_request(eio_server *srv, const struct eio_request 
         reply->status = 200;
         reply->content_type = "text/plain; charset=UTF-8";
         reply->body = open_payload(srv, s->sid, 1, &reply->len);
+        srv->stats.opened++;
         if (srv->cb && srv->cb->open)
             srv->cb->open(srv->ud, s);
         return EIO_REPLY_NOW;
@@ -780,6 +814,7 @@ int eio_ws_open(eio_server *srv, const struct eio_request *req, void *conn, eio_
         if (!s)
             return 3;
         s->ws_mode = 1;
+        srv->stats.websocket++;
         s->ws = conn;
         eio_session_hold(s);
         *session = s;
@@ -793,6 +828,7 @@ int eio_ws_open(eio_server *srv, const struct eio_request *req, void *conn, eio_
             return 0;
         }
         hub_frame_unref(f);
+        srv->stats.opened++;
         if (srv->cb && srv->cb->open)
             srv->cb->open(srv->ud, s);
         return 0;
@@ -832,6 +868,8 @@ static void probe_message(eio_session *s, void *conn, const uint8_t *data, size_
             upgrade_timer_stop(s);
             s->ws_mode = 1;
             s->upgrading = 0;
+            s->srv->stats.websocket++;
+            s->srv->stats.upgrades++;
             if (s->get) {
                 s->want_write = 1;
                 want_write(s, s->get);
@@ -843,6 +881,8 @@ static void probe_message(eio_session *s, void *conn, const uint8_t *data, size_
             }
             if (s->state == ST_CLOSING && !s->q.count && !s->probe_pong && s->srv->ops)
                 s->srv->ops->close(conn);
+            else if (s->state == ST_OPEN && s->srv->cb && s->srv->cb->upgrade)
+                s->srv->cb->upgrade(s->srv->ud, s);
             return;
         }
     }

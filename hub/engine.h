@@ -37,6 +37,38 @@ struct eio_callbacks {
      * "transport close", "transport error", "ping timeout", "parse error", "forced close",
      * "server shutting down". */
     void (*close)(void *ud, eio_session *s, const char *reason);
+    /* Optional: the session moved from polling to the WebSocket. */
+    void (*upgrade)(void *ud, eio_session *s);
+};
+
+/* The reasons a session closes, in the order of eio_close_reason_name(). */
+enum eio_close_reason {
+    EIO_CLOSE_TRANSPORT_CLOSE,
+    EIO_CLOSE_TRANSPORT_ERROR,
+    EIO_CLOSE_PING_TIMEOUT,
+    EIO_CLOSE_PARSE_ERROR,
+    EIO_CLOSE_FORCED,
+    EIO_CLOSE_SHUTDOWN,
+    EIO_CLOSE_OTHER,
+    EIO_CLOSE_REASONS
+};
+
+/* The reference's word for a close reason ("transport close", ...; "other"). A static string. */
+const char *eio_close_reason_name(enum eio_close_reason r);
+
+/* What a server counted since it started: plain integers updated on the loop, read by metrics. Packets
+ * are Engine.IO packets of every type (pings, pongs and messages; an attachment is a packet of its
+ * own); bytes are their encoded sizes (the type digit and the data, binary data raw), without the
+ * transports' framing. A packet sent to n sessions counts n times. */
+struct eio_stats {
+    uint64_t opened;                      /* sessions that finished their handshake */
+    uint64_t closed[EIO_CLOSE_REASONS];   /* sessions closed, by reason */
+    uint64_t upgrades;                    /* polling sessions that moved to the WebSocket */
+    uint64_t packets_in, bytes_in;        /* received from clients */
+    uint64_t packets_out, bytes_out;      /* queued for clients */
+    uint64_t slow_consumers;              /* closed for a send queue over maxBufferedBytes */
+    size_t open;                          /* sessions open now */
+    size_t websocket;                     /* ... of which on the WebSocket (the others poll) */
 };
 
 /* Returns a new server on loop, or NULL. cb and ud are borrowed for the server's life. */
@@ -50,6 +82,8 @@ uv_loop_t *eio_server_loop(const eio_server *srv);
 size_t eio_server_count(const eio_server *srv);
 /* Number of sessions closed because their send queue went over max_buffered_bytes. */
 uint64_t eio_server_slow_consumers(const eio_server *srv);
+/* Copies the server's counters into *st. */
+void eio_server_stats(const eio_server *srv, struct eio_stats *st);
 
 /* Queues n frames to be sent in order, as one unit: all or none. Takes its own references. Returns 0;
  * HUB_ECLOSED when the session is closing; HUB_EFULL when the queue would exceed max_buffered_bytes, in

@@ -113,6 +113,11 @@ hub_socket *hub_nsp_socket(hub_nsp *nsp, const char *id);
 hub_socket *hub_nsp_sockets_next(hub_nsp *nsp, size_t *pos);
 /* Number of connected sockets in room (socket ids are rooms too). */
 size_t hub_nsp_room_size(const hub_nsp *nsp, const char *room);
+/* Number of rooms of nsp on this node, the sockets' own rooms included. */
+size_t hub_nsp_rooms_count(const hub_nsp *nsp);
+/* Iterates the namespaces of srv in creation order: *pos starts at 0; returns the next
+ * namespace or NULL at the end. Do not create namespaces during an iteration. */
+hub_nsp *hub_server_nsps_next(hub_server *srv, size_t *pos);
 
 /* ---- connection hooks --------------------------------------------------------------------------
  */
@@ -137,6 +142,21 @@ typedef void (*hub_disconnect_fn)(hub_socket *s, const char *reason, void *ud);
 int hub_nsp_use(hub_nsp *nsp, hub_connect_fn fn, void *ud);
 int hub_nsp_on_connection(hub_nsp *nsp, hub_connection_fn fn, void *ud);
 int hub_nsp_on_disconnect(hub_nsp *nsp, hub_disconnect_fn fn, void *ud);
+
+/* From a connect hook: the decision comes later (a password checked off the loop, a remote lookup).
+ * The hook's return value is then ignored and the hooks after it wait. Returns 0, HUB_EINVAL, or
+ * HUB_ESTATE (not called from a connect hook of s, or deferred already). The caller must then call
+ * hub_connect_resume() exactly once, from the loop; until then s stays allocated and is not
+ * connected (hub_socket_id/handshake/auth work; hub_connect_reject sets the refusal). A waiting
+ * connection holds its client, so hub_server_free() finishes only after the resume: keep the loop
+ * alive until then (a libuv request does, as uv_queue_work's). */
+int hub_connect_defer(hub_socket *s);
+/* Goes on with a deferred connection: refuse non-zero refuses it (with the message set by
+ * hub_connect_reject, else "connection rejected"); otherwise the remaining hooks run and the socket
+ * is accepted. When the client went away or the server shut down meanwhile, it only lets go of s.
+ * s must not be used after the call (unless the connection hooks keep it). Called from the
+ * deferring hook itself, it cancels the deferral: the hook's return value decides. */
+void hub_connect_resume(hub_socket *s, int refuse);
 
 /* From a connect hook: refuses the connection with CONNECT_ERROR {"message":message,"data":data}
  * ("data" left out when data is NULL). Steals data (even on error). The last call wins. Returns 0,
@@ -267,6 +287,10 @@ const json_t *hub_socket_handshake(const hub_socket *s);
 /* The auth object the client sent with CONNECT (an empty object when none), borrowed. Cheaper than
  * hub_socket_handshake(), which builds the whole handshake object on first use. */
 const json_t *hub_socket_auth(const hub_socket *s);
+/* A new reference to the handshake object: the one hub_socket_handshake() keeps when it was asked
+ * for, else one built now and not kept (for tools that describe many sockets once). NULL when out
+ * of memory. */
+json_t *hub_socket_handshake_new(const hub_socket *s);
 /* The Engine.IO session id of the client (not the socket id), or NULL once it is gone. */
 const char *hub_socket_session_id(const hub_socket *s);
 /* "polling" or "websocket", or NULL once the session is gone. */
@@ -347,6 +371,59 @@ typedef void (*hub_server_event_fn)(hub_nsp *nsp, const struct hub_event *ev, vo
 /* Adds a handler for server-side event (NULL: every event, run first), in the order added.
  * Returns 0, HUB_EINVAL or HUB_ENOMEM. */
 int hub_nsp_on_server_event(hub_nsp *nsp, const char *event, hub_server_event_fn fn, void *ud);
+
+/* ---- observing: admin tools and metrics -------------------------------------------------------
+ */
+
+/* Hooks that watch what happens on a server, for tools (the Admin UI's namespace, admin.h) rather
+ * than applications. Every hook may be NULL. Arguments are borrowed for the call; a hook may emit
+ * (even to the socket it is told about) but must not disconnect sockets or free anything the
+ * server owns. The table is borrowed and must outlive the server.
+ *   nsp_created     a namespace was created (hub_server_of)
+ *   connected       a socket was accepted, before the namespace's connection hooks
+ *   disconnected    a socket left, after the namespace's disconnect hooks
+ *   room_joined     a connected socket joined a room (not its own room: connected reports that)
+ *   room_left       a socket left a room; when it disconnects, once per room after disconnected
+ *   event_received  a client's event, data being [event, ...args] (placeholders intact)
+ *   event_sent      an event queued for socket s (a broadcast reports each local recipient)
+ *   upgraded        the socket's client moved from polling to the WebSocket */
+struct hub_observer {
+    void (*nsp_created)(void *ud, hub_nsp *nsp);
+    void (*connected)(void *ud, hub_socket *s);
+    void (*disconnected)(void *ud, hub_socket *s, const char *reason);
+    void (*room_joined)(void *ud, hub_socket *s, const char *room);
+    void (*room_left)(void *ud, hub_socket *s, const char *room);
+    void (*event_received)(void *ud, hub_socket *s, const json_t *data);
+    void (*event_sent)(void *ud, hub_socket *s, const json_t *data);
+    void (*upgraded)(void *ud, hub_socket *s);
+};
+
+#define HUB_OBSERVERS_MAX 4
+
+/* Adds an observer (ob borrowed, ud its data). Returns 0, HUB_EINVAL or HUB_ELIMIT (more than
+ * HUB_OBSERVERS_MAX). */
+int hub_server_observe(hub_server *srv, const struct hub_observer *ob, void *ud);
+
+/* Broadcast fan-out buckets: a broadcast reaching n local sockets counts in the first bucket whose
+ * bound is >= n (HUB_FANOUT_BOUNDS), or in the last one. */
+#define HUB_FANOUT_BUCKETS 6
+#define HUB_FANOUT_BOUNDS {1, 10, 100, 1000, 10000, 0 /* +Inf */}
+
+/* What a server counted since it started (plain integers kept on the loop). Events sent count once
+ * per recipient. Acknowledgements are the server's requests: pending counts the recipients that
+ * owe an answer now. */
+struct hub_server_stats {
+    struct eio_stats engine;
+    size_t clients;    /* Socket.IO clients (Engine.IO sessions with the Socket.IO layer) */
+    size_t namespaces;
+    uint64_t connects, connect_errors, disconnects;
+    uint64_t events_in, events_out;
+    uint64_t acks_pending, acks_received, acks_timed_out;
+    uint64_t broadcasts, broadcast_recipients;
+    uint64_t fanout[HUB_FANOUT_BUCKETS];
+};
+/* Fills st (zeros for the engine after shutdown). Returns 0 or HUB_EINVAL. */
+int hub_server_stats(hub_server *srv, struct hub_server_stats *st);
 
 /* The state of the cluster back end, for health checks and metrics. */
 struct hub_cluster_status {

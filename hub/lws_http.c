@@ -232,7 +232,9 @@ static json_t *request_headers(struct lws *wsi)
             t == WSI_TOKEN_HTTP_URI_ARGS || lws_hdr_total_length(wsi, (enum lws_token_indexes)t) <= 0)
             continue;
         const char *tn = (const char *)lws_token_to_string((enum lws_token_indexes)t);
-        if (!tn || !*tn || tn[0] == ':')
+        size_t tl = tn ? strlen(tn) : 0;
+        /* header tokens read "name:"; the others ("http/1.1", pseudo-headers) are not headers */
+        if (tl < 2 || tn[0] == ':' || tn[tl - 1] != ':')
             continue;
         size_t n = 0;
         for (; tn[n] && tn[n] != ':' && tn[n] != ' ' && n < sizeof name - 1; n++)

@@ -86,6 +86,9 @@ struct hub_socket {
     char *reject_msg;
     json_t *reject_data;
     struct hub_pending *acks; /* acknowledgements it owes the server */
+    int hooking;              /* a connect hook of it is running */
+    int deferred;             /* a connect hook called hub_connect_defer */
+    struct hub_hook *resume;  /* deferred: the next connect hook to run */
     hub_socket *prev, *next;  /* in the client's list */
 };
 
@@ -173,6 +176,20 @@ struct hub_cluster {
     struct hub_map reqs; /* request id -> hub_creq */
 };
 
+/* The Socket.IO layer's counters (hub_server_stats). */
+struct hub_sio_counters {
+    uint64_t connects, connect_errors, disconnects;
+    uint64_t events_in, events_out;
+    uint64_t acks_pending, acks_received, acks_timed_out;
+    uint64_t broadcasts, broadcast_recipients;
+    uint64_t fanout[HUB_FANOUT_BUCKETS];
+};
+
+struct hub_observer_slot {
+    const struct hub_observer *ob;
+    void *ud;
+};
+
 struct hub_server {
     uv_loop_t *loop;
     const struct hub_config *cfg;
@@ -190,7 +207,21 @@ struct hub_server {
     int shut;
     int freeing;
     int finalizing;
+    struct hub_sio_counters n;
+    struct hub_observer_slot observers[HUB_OBSERVERS_MAX];
+    size_t nobservers;
 };
+
+/* Runs hook `fn` of every observer of srv that has one, with the arguments after ud. */
+#define HUB_OBSERVE(srv, fn, ...)                                                                  \
+    do {                                                                                           \
+        for (size_t ob_i_ = 0; ob_i_ < (srv)->nobservers; ob_i_++)                                 \
+            if ((srv)->observers[ob_i_].ob->fn)                                                    \
+                (srv)->observers[ob_i_].ob->fn((srv)->observers[ob_i_].ud, __VA_ARGS__);           \
+    } while (0)
+/* 1 when some observer of srv has hook fn. */
+#define HUB_OBSERVED(srv, fn) hub_sio_observed((srv), offsetof(struct hub_observer, fn))
+int hub_sio_observed(const hub_server *srv, size_t hook_offset);
 
 /* socketio.c */
 /* Arms dl to fire after delay_ms (re-arms when armed). Returns 0 or HUB_ENOMEM (not armed). */
@@ -201,6 +232,9 @@ void hub_sio_socket_release(hub_socket *s);
 /* A new reference to the socket's handshake object (the cached one, or one built now and not kept:
  * cluster replies about many sockets must not leave a copy on each). */
 json_t *hub_sio_socket_handshake_new(const hub_socket *s);
+
+/* Counts a broadcast that reached n local sockets. */
+void hub_sio_count_broadcast(hub_server *srv, size_t n);
 
 /* emit.c */
 /* Sends a packet with no payload or a given one (CONNECT, CONNECT_ERROR, DISCONNECT) on nsp name.

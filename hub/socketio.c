@@ -194,6 +194,7 @@ static void socket_close(hub_socket *s, const char *reason)
     struct hub_client *c = s->c;
     hub_nsp *nsp = s->nsp;
     struct hub_hook *h;
+    json_t *left = NULL;
 
     if (s->state != HUB_S_CONNECTED) return;
     s->state = HUB_S_CLOSED;
@@ -204,11 +205,24 @@ static void socket_close(hub_socket *s, const char *reason)
     if (s->next) s->next->prev = s->prev;
     s->prev = s->next = NULL;
     hub_map_del(&nsp->sockets, s->id, HUB_SOCKET_ID_LEN);
+    /* observers hear of every room left, after the disconnect (the reference's order) */
+    if (HUB_OBSERVED(nsp->srv, room_left)) {
+        const char *room;
+        size_t pos = 0;
+        left = json_array();
+        while (left && hub_rooms_of_next(nsp->rooms, s->id, &pos, &room))
+            json_array_append_new(left, json_string(room));
+    }
     hub_rooms_leave_all(nsp->rooms, s->id);
+    nsp->srv->n.disconnects++;
     hub_log(HUB_LOG_DEBUG, "socket %s left %s: %s", s->id, nsp->name, reason);
     for (h = nsp->disconnect.head; h; h = h->next)
         h->fn.disconnect(s, reason, h->ud);
     hub_sio_socket_fail_acks(s);
+    HUB_OBSERVE(nsp->srv, disconnected, s, reason);
+    for (size_t i = 0; i < json_array_size(left); i++)
+        HUB_OBSERVE(nsp->srv, room_left, s, json_string_value(json_array_get(left, i)));
+    json_decref(left);
     hub_sio_socket_release(s); /* the client list's reference */
 }
 
@@ -326,14 +340,53 @@ static int socket_accept(hub_socket *s)
     return 0;
 }
 
+/* Runs the connect hooks of s from h on, then accepts or refuses it. A hook that defers stops the
+ * run: s keeps its reference and its client stays held until hub_connect_resume(). */
+static void connect_run(hub_socket *s, struct hub_hook *h, int refused)
+{
+    struct hub_client *c = s->c;
+    hub_nsp *nsp = s->nsp;
+    hub_server *srv = c->srv;
+    int rc;
+
+    for (; h && !refused && !c->closing && !srv->shut; h = h->next) {
+        s->hooking = 1;
+        rc = h->fn.connect(s, s->auth, h->ud);
+        s->hooking = 0;
+        if (s->deferred) {
+            s->resume = h->next;
+            return;
+        }
+        if (rc && !c->closing && !srv->shut) refused = 1;
+    }
+    if (c->closing || srv->shut) {
+        /* the reference: "next called after client was closed - ignoring socket" */
+        hub_rooms_leave_all(nsp->rooms, s->id);
+    } else if (refused) {
+        hub_rooms_leave_all(nsp->rooms, s->id);
+        srv->n.connect_errors++;
+        connect_error(c, nsp->name, s->reject_msg ? s->reject_msg : "connection rejected",
+                      s->reject_data);
+    } else if ((rc = socket_accept(s)) != 0) {
+        hub_rooms_leave_all(nsp->rooms, s->id);
+        srv->n.connect_errors++;
+        connect_error(c, nsp->name, hub_strerror(rc), NULL);
+    } else {
+        hub_log(HUB_LOG_DEBUG, "socket %s joined %s", s->id, nsp->name);
+        srv->n.connects++;
+        HUB_OBSERVE(srv, connected, s);
+        for (h = nsp->connection.head; h && s->state == HUB_S_CONNECTED; h = h->next)
+            h->fn.connection(s, h->ud);
+    }
+    hub_sio_socket_release(s);
+    client_release(c);
+}
+
 static void client_connect(struct hub_client *c, const struct sio_packet *p)
 {
-    hub_server *srv = c->srv;
-    hub_nsp *nsp = hub_server_nsp(srv, p->nsp);
+    hub_nsp *nsp = hub_server_nsp(c->srv, p->nsp);
     json_t *auth;
     hub_socket *s;
-    struct hub_hook *h;
-    int refused = 0, rc;
 
     if (!nsp) {
         connect_error(c, p->nsp, "Invalid namespace", NULL);
@@ -341,33 +394,29 @@ static void client_connect(struct hub_client *c, const struct sio_packet *p)
     }
     auth = p->data ? json_incref(p->data) : json_object();
     s = auth ? socket_new(nsp, c, auth) : NULL;
+    json_decref(auth);
     if (!s) {
-        json_decref(auth);
         connect_error(c, p->nsp, hub_strerror(HUB_ENOMEM), NULL);
         return;
     }
-    for (h = nsp->use.head; h && !refused; h = h->next) {
-        rc = h->fn.connect(s, auth, h->ud);
-        if (c->closing || srv->shut) break;
-        if (rc) refused = 1;
-    }
-    if (c->closing || srv->shut) {
-        /* the reference: "next called after client was closed - ignoring socket" */
-        hub_rooms_leave_all(nsp->rooms, s->id);
-    } else if (refused) {
-        hub_rooms_leave_all(nsp->rooms, s->id);
-        connect_error(c, nsp->name, s->reject_msg ? s->reject_msg : "connection rejected",
-                      s->reject_data);
-    } else if ((rc = socket_accept(s)) != 0) {
-        hub_rooms_leave_all(nsp->rooms, s->id);
-        connect_error(c, nsp->name, hub_strerror(rc), NULL);
-    } else {
-        hub_log(HUB_LOG_DEBUG, "socket %s joined %s", s->id, nsp->name);
-        for (h = nsp->connection.head; h && s->state == HUB_S_CONNECTED; h = h->next)
-            h->fn.connection(s, h->ud);
-    }
-    json_decref(auth);
-    hub_sio_socket_release(s);
+    client_hold(c); /* released by connect_run when it is done with s */
+    connect_run(s, nsp->use.head, 0);
+}
+
+int hub_connect_defer(hub_socket *s)
+{
+    if (!s) return HUB_EINVAL;
+    if (!s->hooking || s->deferred || s->state != HUB_S_PRECONNECT) return HUB_ESTATE;
+    s->deferred = 1;
+    return 0;
+}
+
+void hub_connect_resume(hub_socket *s, int refuse)
+{
+    if (!s || !s->deferred) return;
+    s->deferred = 0;
+    if (s->hooking) return; /* from the deferring hook itself: its return value decides */
+    connect_run(s, s->resume, refuse);
 }
 
 /* ---- events ------------------------------------------------------------------------------------
@@ -405,6 +454,8 @@ static void socket_event(hub_socket *s, const struct sio_packet *p)
         ev.ack = &ack;
     }
     hub_sio_socket_hold(s);
+    nsp->srv->n.events_in++;
+    HUB_OBSERVE(nsp->srv, event_received, s, p->data);
     for (h = nsp->any.head; h && s->state == HUB_S_CONNECTED; h = h->next)
         h->fn.event(s, &ev, h->ud);
     evh = hub_map_get(&nsp->events, ev.name, json_string_length(jname));
@@ -518,10 +569,24 @@ static void on_close(void *ud, eio_session *es, const char *reason)
     if (c) client_detach(c, reason);
 }
 
+static void on_upgrade(void *ud, eio_session *es)
+{
+    struct hub_client *c = eio_session_user(es);
+    hub_socket *s;
+
+    (void)ud;
+    if (!c || c->closing || !HUB_OBSERVED(c->srv, upgraded)) return;
+    client_hold(c);
+    for (s = c->sockets; s; s = s->next)
+        HUB_OBSERVE(c->srv, upgraded, s);
+    client_release(c);
+}
+
 static const struct eio_callbacks engine_callbacks = {
     .open = on_open,
     .message = on_message,
     .close = on_close,
+    .upgrade = on_upgrade,
 };
 
 /* ---- server ------------------------------------------------------------------------------------
@@ -743,6 +808,7 @@ hub_nsp *hub_server_of(hub_server *srv, const char *name)
     hub_map_init(&nsp->sevents, srv->k0 ^ 0x7f4a7c15ULL, srv->k1);
     if (hub_map_put(&srv->nsps, nsp->name, nsp->len, nsp)) goto fail_put;
     hub_cluster_nsp_open(nsp);
+    HUB_OBSERVE(srv, nsp_created, nsp);
     return nsp;
 
 fail_put:
@@ -785,6 +851,74 @@ hub_socket *hub_nsp_sockets_next(hub_nsp *nsp, size_t *pos)
 size_t hub_nsp_room_size(const hub_nsp *nsp, const char *room)
 {
     return room ? hub_rooms_size(nsp->rooms, room) : 0;
+}
+
+size_t hub_nsp_rooms_count(const hub_nsp *nsp)
+{
+    return hub_rooms_count(nsp->rooms);
+}
+
+hub_nsp *hub_server_nsps_next(hub_server *srv, size_t *pos)
+{
+    void *v;
+
+    return hub_map_next(&srv->nsps, pos, NULL, NULL, &v) ? v : NULL;
+}
+
+/* ---- observers and counters ---------------------------------------------------------------------
+ */
+
+int hub_server_observe(hub_server *srv, const struct hub_observer *ob, void *ud)
+{
+    if (!srv || !ob) return HUB_EINVAL;
+    if (srv->nobservers == HUB_OBSERVERS_MAX) return HUB_ELIMIT;
+    srv->observers[srv->nobservers++] = (struct hub_observer_slot){.ob = ob, .ud = ud};
+    return 0;
+}
+
+int hub_sio_observed(const hub_server *srv, size_t hook_offset)
+{
+    typedef void (*any_fn)(void);
+    any_fn fn;
+
+    for (size_t i = 0; i < srv->nobservers; i++) {
+        memcpy(&fn, (const char *)srv->observers[i].ob + hook_offset, sizeof(fn));
+        if (fn) return 1;
+    }
+    return 0;
+}
+
+void hub_sio_count_broadcast(hub_server *srv, size_t n)
+{
+    static const size_t bounds[HUB_FANOUT_BUCKETS] = HUB_FANOUT_BOUNDS;
+    size_t b = 0;
+
+    while (b + 1 < HUB_FANOUT_BUCKETS && n > bounds[b])
+        b++;
+    srv->n.broadcasts++;
+    srv->n.broadcast_recipients += n;
+    srv->n.fanout[b]++;
+}
+
+int hub_server_stats(hub_server *srv, struct hub_server_stats *st)
+{
+    if (!srv || !st) return HUB_EINVAL;
+    memset(st, 0, sizeof(*st));
+    if (srv->eio) eio_server_stats(srv->eio, &st->engine);
+    st->clients = srv->nclients;
+    st->namespaces = hub_map_count(&srv->nsps);
+    st->connects = srv->n.connects;
+    st->connect_errors = srv->n.connect_errors;
+    st->disconnects = srv->n.disconnects;
+    st->events_in = srv->n.events_in;
+    st->events_out = srv->n.events_out;
+    st->acks_pending = srv->n.acks_pending;
+    st->acks_received = srv->n.acks_received;
+    st->acks_timed_out = srv->n.acks_timed_out;
+    st->broadcasts = srv->n.broadcasts;
+    st->broadcast_recipients = srv->n.broadcast_recipients;
+    memcpy(st->fanout, srv->n.fanout, sizeof(st->fanout));
+    return 0;
 }
 
 int hub_nsp_use(hub_nsp *nsp, hub_connect_fn fn, void *ud)
@@ -939,6 +1073,11 @@ const json_t *hub_socket_auth(const hub_socket *s)
     return s->auth;
 }
 
+json_t *hub_socket_handshake_new(const hub_socket *s)
+{
+    return hub_sio_socket_handshake_new(s);
+}
+
 const char *hub_socket_session_id(const hub_socket *s)
 {
     return s->c && s->c->es ? eio_session_id(s->c->es) : NULL;
@@ -974,13 +1113,18 @@ int hub_socket_join(hub_socket *s, const char *room)
     max = s->nsp->srv->cfg->max_rooms_per_socket;
     if (max && count >= max) return HUB_ELIMIT;
     rc = hub_rooms_join(rooms, s->id, s, room);
+    if (rc == 0 && s->state == HUB_S_CONNECTED) HUB_OBSERVE(s->nsp->srv, room_joined, s, room);
     return rc < 0 ? rc : 0;
 }
 
 int hub_socket_leave(hub_socket *s, const char *room)
 {
+    int rc;
+
     if (!s || !room) return HUB_EINVAL;
-    return hub_rooms_leave(s->nsp->rooms, s->id, room);
+    rc = hub_rooms_leave(s->nsp->rooms, s->id, room);
+    if (rc == 0 && s->state == HUB_S_CONNECTED) HUB_OBSERVE(s->nsp->srv, room_left, s, room);
+    return rc;
 }
 
 size_t hub_socket_room_count(const hub_socket *s)

@@ -1,6 +1,7 @@
 /* test_config.c - the config file, the flags and their error messages (hub/config.c). */
 #include "config.h"
 #include "bus_config.h"
+#include "aws_config.h"
 #include "hub_alloc.h"
 #include "hub_err.h"
 #include "testlib.h"
@@ -957,6 +958,95 @@ static void test_bus_keys(void)
     hub_alloc_set(NULL);
 }
 
+/* ---- the AWS APIs' key (aws_config.h) ---- */
+
+static void test_aws_keys(void)
+{
+    struct hub_config cfg;
+
+    /* absent: no API */
+    CHECK_INT(load_text(&cfg, "{\"port\": 1}"), 0);
+    CHECK(cfg.aws == NULL);
+    hub_config_free(&cfg);
+
+    /* every key; "enabled" defaults to true */
+    CHECK_INT(load_text(&cfg, "{\"aws\": {\"accountId\": \"123456789012\", \"region\": "
+                              "\"eu-west-1\",\n \"advertisedUrl\": \"http://sqs.local:9324/\", "
+                              "\"accessKeys\": {\"AKID\": \"secret\", \"K2\": \"s2\"}, "
+                              "\"port\": null}}"),
+              0);
+    CHECK(cfg.aws && cfg.aws->enabled);
+    if (cfg.aws) {
+        CHECK_STR(cfg.aws->account, "123456789012");
+        CHECK_STR(cfg.aws->region, "eu-west-1");
+        CHECK_STR(cfg.aws->advertised_url, "http://sqs.local:9324"); /* trailing '/' dropped */
+        CHECK_INT(cfg.aws->naccess_keys, 2);
+        CHECK_STR(cfg.aws->access_keys[0], "AKID");
+        CHECK_STR(cfg.aws->access_keys[1], "secret");
+        CHECK_STR(cfg.aws->access_keys[3], "s2");
+        CHECK(cfg.aws->access_keys[4] == NULL);
+        CHECK_STR(hub_aws_config_account(cfg.aws, NULL), "123456789012");
+    }
+    /* a later file replaces "aws" whole; the config copy is deep */
+    const char *f2 = write_file("aws2.json", "{\"aws\": {\"enabled\": false, \"advertisedUrl\": null, "
+                                             "\"port\": null, \"accessKeys\": {}}}");
+    CHECK_INT(hub_config_load(&cfg, f2, err, sizeof err), 0);
+    CHECK(cfg.aws && !cfg.aws->enabled && !cfg.aws->advertised_url && !cfg.aws->access_keys &&
+          !cfg.aws->account);
+    CHECK_STR(hub_aws_config_account(cfg.aws, NULL), "000000000000");
+    CHECK_STR(hub_aws_config_region(cfg.aws, NULL), "us-east-1");
+    CHECK_STR(hub_aws_config_region(cfg.aws, "eu-west-2"), "eu-west-2");
+    hub_config_free(&cfg);
+
+    /* errors name the key and its line */
+    CHECK_LOAD_ERR("{\"aws\": true}", HUB_EINVAL, "aws: must be an object");
+    CHECK_LOAD_ERR("{\"aws\": {\n\"zzz\": 1}}", HUB_EINVAL, ":2: aws.zzz: unknown key");
+    CHECK_LOAD_ERR("{\"aws\": {\"enabled\": 1}}", HUB_EINVAL, "aws.enabled: must be true or false");
+    CHECK_LOAD_ERR("{\"aws\": {\"accountId\": \"12345\"}}", HUB_EINVAL,
+                   "aws.accountId: must be a string of 12 digits");
+    CHECK_LOAD_ERR("{\"aws\": {\"region\": \"US East\"}}", HUB_EINVAL, "aws.region: must be");
+    CHECK_LOAD_ERR("{\"aws\": {\"advertisedUrl\": \"ftp://x\"}}", HUB_EINVAL,
+                   "aws.advertisedUrl: must be null or a base URL");
+    CHECK_LOAD_ERR("{\"aws\": {\"advertisedUrl\": \"http://h/path\"}}", HUB_EINVAL,
+                   "aws.advertisedUrl");
+    CHECK_LOAD_ERR("{\"aws\": {\"accessKeys\": {\"AKID\": 5}}}", HUB_EINVAL,
+                   "aws.accessKeys: \"AKID\": an access key id");
+    CHECK_LOAD_ERR("{\"aws\": {\"accessKeys\": {\"a/b\": \"s\"}}}", HUB_EINVAL, "aws.accessKeys");
+    CHECK_LOAD_ERR("{\"aws\": {\"port\": 9324}}", HUB_EINVAL,
+                   "aws.port: a listener of its own is not supported yet");
+    /* "aws" and "bus" must agree on the account and region */
+    CHECK_LOAD_ERR("{\"bus\": {\"account\": \"111111111111\"},\n \"aws\": {\"accountId\": "
+                   "\"222222222222\"}}",
+                   HUB_EINVAL, "aws.accountId: \"222222222222\" differs from bus.account");
+    CHECK_LOAD_ERR("{\"aws\": {\"region\": \"eu-west-1\"}, \"bus\": {\"region\": \"us-east-1\"}}",
+                   HUB_EINVAL, "aws.region");
+    CHECK_INT(load_text(&cfg, "{\"aws\": {\"region\": \"eu-west-1\"}, \"bus\": {\"region\": "
+                              "\"eu-west-1\"}}"),
+              0);
+    hub_config_free(&cfg);
+
+    /* every allocation failure is HUB_ENOMEM, never a crash or a leak */
+    const char *file = write_file("aws-alloc.json",
+                                  "{\"aws\": {\"accountId\": \"123456789012\", \"region\": \"r\", "
+                                  "\"advertisedUrl\": \"http://a\", \"accessKeys\": {\"A\": \"s\"}}}");
+    int ok = 0;
+    hub_alloc_set(&failing);
+    json_set_alloc_funcs(malloc, free); /* as in test_alloc_failures */
+    for (long n = 0; n < 1000 && !ok; n++) {
+        alloc_countdown = n;
+        int rc = hub_config_init(&cfg);
+        if (rc == 0) {
+            rc = hub_config_load(&cfg, file, err, sizeof err);
+            if (rc == 0) ok = cfg.aws && cfg.aws->naccess_keys == 1;
+            else if (rc != HUB_ENOMEM) CHECK_INT(rc, HUB_ENOMEM);
+        }
+        hub_config_free(&cfg);
+    }
+    CHECK(ok);
+    alloc_countdown = -1;
+    hub_alloc_set(NULL);
+}
+
 static void remove_tmpdir(void)
 {
     DIR *d = opendir(tmpdir);
@@ -1000,6 +1090,7 @@ int main(void)
     RUN(test_help_version);
     RUN(test_alloc_failures);
     RUN(test_bus_keys);
+    RUN(test_aws_keys);
     remove_tmpdir();
     return TEST_SUMMARY();
 }

@@ -1017,6 +1017,212 @@ static void test_allocation_failures(void)
     fprintf(stderr, "     %ld allocation failures injected\n", n - 1);
 }
 
+
+/* ---- deferred connections ----------------------------------------------------------------------
+ */
+
+static hub_socket *deferred;
+
+static int hook_defer(hub_socket *s, const json_t *auth, void *ud)
+{
+    const char *how = json_string_value(json_object_get(auth, "how"));
+
+    seen.connects++;
+    if (how && strcmp(how, "now") == 0) return 0;
+    CHECK_INT(hub_connect_defer(s), 0);
+    CHECK_INT(hub_connect_defer(s), HUB_ESTATE); /* once */
+    if (how && strcmp(how, "cancel") == 0) {
+        hub_connect_resume(s, 1); /* from the hook itself: its return value decides */
+        return 0;
+    }
+    deferred = s;
+    return 1; /* ignored: deferred */
+}
+
+static void test_deferred_connect(void)
+{
+    struct conn c[2];
+    hub_nsp *nsp;
+
+    setup();
+    reset_seen();
+    deferred = NULL;
+    nsp = plain_nsp("/");
+    hub_nsp_use(nsp, hook_defer, NULL);
+    CHECK_INT(hub_connect_defer(NULL), HUB_EINVAL);
+    conn_open(&c[0]);
+    /* accepted later */
+    send_text(&c[0], "40{\"how\":\"later\"}");
+    CHECK_INT(pending(&c[0]), 0);
+    CHECK(deferred != NULL);
+    CHECK(!hub_socket_connected(deferred));
+    CHECK_INT(hub_nsp_count(nsp), 0);
+    CHECK_INT(hub_connect_defer(deferred), HUB_ESTATE); /* not in its hook any more */
+    hub_connect_resume(deferred, 0);
+    CHECK(strncmp(next(&c[0]), "40{\"sid\":", 8) == 0);
+    CHECK_INT(seen.connections, 1);
+    CHECK_INT(hub_nsp_count(nsp), 1);
+    conn_release(&c[0]);
+    run_for(5);
+    /* refused later, with a message */
+    conn_open(&c[0]);
+    deferred = NULL;
+    send_text(&c[0], "40{\"how\":\"later\"}");
+    CHECK(deferred != NULL);
+    CHECK_INT(hub_connect_reject(deferred, "invalid credentials", NULL), 0);
+    hub_connect_resume(deferred, 1);
+    CHECK_STR(next(&c[0]), "44{\"message\":\"invalid credentials\"}");
+    /* cancelled from the hook: refused by its return value (0: accepted) */
+    send_text(&c[0], "40{\"how\":\"cancel\"}");
+    CHECK(strncmp(next(&c[0]), "40{\"sid\":", 8) == 0);
+    CHECK_INT(seen.connections, 2);
+    /* the client goes away while its connection waits: resuming only lets go */
+    conn_open(&c[1]);
+    deferred = NULL;
+    send_text(&c[1], "40{\"how\":\"later\"}");
+    CHECK(deferred != NULL);
+    conn_release(&c[1]);
+    run_for(5);
+    hub_connect_resume(deferred, 0);
+    CHECK_INT(seen.connections, 2);
+    teardown(c, 1);
+}
+
+/* ---- observers and counters --------------------------------------------------------------------
+ */
+
+static char obs_log[2048];
+
+static void obs_add(const char *fmt, const char *a, const char *b)
+{
+    size_t n = strlen(obs_log);
+    snprintf(obs_log + n, sizeof(obs_log) - n, fmt, a, b);
+}
+
+static void ob_nsp(void *ud, hub_nsp *nsp)
+{
+    obs_add("nsp %s%s;", hub_nsp_name(nsp), "");
+}
+
+static void ob_conn(void *ud, hub_socket *s)
+{
+    obs_add("conn %s%s;", hub_nsp_name(hub_socket_nsp(s)), "");
+    CHECK(hub_socket_connected(s));
+}
+
+static void ob_disc(void *ud, hub_socket *s, const char *reason)
+{
+    obs_add("disc %s;", reason, "");
+}
+
+static void ob_join(void *ud, hub_socket *s, const char *room)
+{
+    obs_add("join %s%s;", room, "");
+}
+
+static void ob_left(void *ud, hub_socket *s, const char *room)
+{
+    obs_add("left %s%s;", strcmp(room, hub_socket_id(s)) == 0 ? "<own>" : room, "");
+}
+
+static void ob_recv(void *ud, hub_socket *s, const json_t *data)
+{
+    obs_add("recv %s%s;", json_string_value(json_array_get(data, 0)), "");
+}
+
+static void ob_sent(void *ud, hub_socket *s, const json_t *data)
+{
+    obs_add("sent %s%s;", json_string_value(json_array_get(data, 0)), "");
+}
+
+static const struct hub_observer test_observer = {
+    .nsp_created = ob_nsp,
+    .connected = ob_conn,
+    .disconnected = ob_disc,
+    .room_joined = ob_join,
+    .room_left = ob_left,
+    .event_received = ob_recv,
+    .event_sent = ob_sent,
+};
+
+static void test_observer_and_stats(void)
+{
+    struct conn c[3];
+    struct hub_server_stats st;
+    char sid[32];
+    hub_nsp *nsp;
+    size_t pos = 0;
+    int i;
+
+    setup();
+    reset_seen();
+    obs_log[0] = '\0';
+    CHECK_INT(hub_server_observe(srv, NULL, NULL), HUB_EINVAL);
+    CHECK_INT(hub_server_observe(srv, &test_observer, NULL), 0);
+    nsp = plain_nsp("/");
+    CHECK_STR(obs_log, "nsp /;");
+    CHECK(hub_server_nsps_next(srv, &pos) == nsp);
+    CHECK(hub_server_nsps_next(srv, &pos) == NULL);
+    obs_log[0] = '\0';
+    for (i = 0; i < 3; i++) {
+        conn_open(&c[i]);
+        sio_connect(&c[i], "/", NULL, i == 0 ? sid : NULL);
+    }
+    CHECK_STR(obs_log, "conn /;conn /;conn /;");
+    obs_log[0] = '\0';
+    CHECK_INT(hub_socket_join(hub_nsp_socket(nsp, sid), "lobby"), 0);
+    CHECK_INT(hub_socket_join(hub_nsp_socket(nsp, sid), "lobby"), 0); /* already in: no report */
+    send_text(&c[0], "42[\"hello\",1]");
+    CHECK_INT(hub_nsp_emit(nsp, NULL, "all", NULL, NULL, 0), 3);
+    {
+        const char *lobby = "lobby";
+        struct hub_target t = {.rooms = &lobby, .nrooms = 1};
+        CHECK_INT(hub_nsp_emit(nsp, &t, "few", NULL, NULL, 0), 1);
+        t.rooms = (const char *const *)&(const char *){"nobody"};
+        CHECK_INT(hub_nsp_emit(nsp, &t, "none", NULL, NULL, 0), 0);
+    }
+    CHECK_INT(hub_nsp_rooms_count(nsp), 4);
+    CHECK_STR(obs_log, "join lobby;recv hello;sent all;sent all;sent all;sent few;");
+    CHECK_INT(hub_server_stats(srv, &st), 0);
+    CHECK_INT(st.clients, 3);
+    CHECK_INT(st.namespaces, 1);
+    CHECK_INT(st.connects, 3);
+    CHECK_INT(st.events_in, 1);
+    CHECK_INT(st.events_out, 4);
+    CHECK_INT(st.broadcasts, 3);
+    CHECK_INT(st.broadcast_recipients, 4);
+    CHECK_INT(st.fanout[0], 2); /* 0 and 1 recipients */
+    CHECK_INT(st.fanout[1], 1); /* 3 recipients: the "<= 10" bucket */
+    CHECK_INT(st.engine.open, 3);
+    CHECK_INT(st.engine.opened, 3);
+    CHECK_INT(st.engine.websocket, 3);
+    CHECK(st.engine.packets_in >= 4 && st.engine.bytes_in > 0);
+    CHECK(st.engine.packets_out >= 3 + 3 + 4 && st.engine.bytes_out > 0);
+    /* acknowledgements: one answered, one timed out */
+    CHECK_INT(hub_socket_emit_with_ack(hub_nsp_socket(nsp, sid), "q1", NULL, NULL, 0, 50, on_reply,
+                                       NULL),
+              0);
+    CHECK_INT(hub_socket_emit_with_ack(hub_nsp_socket(nsp, sid), "q2", NULL, NULL, 0, 50, on_reply,
+                                       NULL),
+              0);
+    hub_server_stats(srv, &st);
+    CHECK_INT(st.acks_pending, 2);
+    while (pending(&c[0])) next(&c[0]);
+    send_text(&c[0], "430[]"); /* the first emit with an ack got id 0 */
+    run_until(&seen.replies, 2, 1000);
+    hub_server_stats(srv, &st);
+    CHECK_INT(st.acks_pending, 0);
+    CHECK_INT(st.acks_received, 1);
+    CHECK_INT(st.acks_timed_out, 1);
+    /* a disconnect: reported, then every room it left */
+    obs_log[0] = '\0';
+    send_text(&c[0], "41");
+    CHECK_STR(obs_log, "disc client namespace disconnect;left <own>;left lobby;");
+    hub_server_stats(srv, &st);
+    CHECK_INT(st.disconnects, 1);
+    teardown(c, 3);
+}
+
 int main(void)
 {
     uv_loop_init(&loop);
@@ -1032,6 +1238,8 @@ int main(void)
     RUN(test_room_limit);
     RUN(test_relay);
     RUN(test_allocation_failures);
+    RUN(test_deferred_connect);
+    RUN(test_observer_and_stats);
     CHECK_INT(uv_loop_close(&loop), 0);
     return TEST_SUMMARY();
 }

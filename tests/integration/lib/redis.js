@@ -1,9 +1,10 @@
 // A throwaway redis-server for the cluster tests, and Node.js reference nodes joined to it.
 //
 // startRedis() runs /usr/bin/redis-server (REDIS_SERVER overrides) on a free loopback port with its own
-// temp dir, no persistence (--save '' --appendonly no), and waits until it answers; stop() sends SIGTERM
-// to its PID (SIGKILL after a timeout) and restart() starts it again on the same port. Every server
-// still running when the test process exits is killed by PID and its dir removed.
+// temp dir, no persistence (--save '' --appendonly no) unless opts.args (extra arguments, after those)
+// turn it on, and waits until it answers; stop() sends SIGTERM to its PID (SIGKILL after a timeout),
+// kill() sends SIGKILL, and restart() starts it again on the same port and dir. Every server still
+// running when the test process exits is killed by PID and its dir removed.
 //
 // startNode(config) runs tests/reference/server.js (socket.io 4.8 with @socket.io/redis-adapter when the
 // config names "redis") whatever HUB_TARGET says: the Node.js member of a mixed cluster.
@@ -71,9 +72,10 @@ function waitListening(port, ms) {
 }
 
 class RedisServer {
-  constructor(port, dir) {
+  constructor(port, dir, args = []) {
     this.port = port;
     this.dir = dir;
+    this.args = args;
     this.proc = null;
     this.log = "";
   }
@@ -88,7 +90,7 @@ class RedisServer {
 
   async start() {
     const args = ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-      "--dir", this.dir, "--daemonize", "no", "--protected-mode", "no"];
+      "--dir", this.dir, "--daemonize", "no", "--protected-mode", "no", ...this.args];
     const proc = spawn(REDIS_SERVER, args, { stdio: ["ignore", "pipe", "pipe"] });
     this.proc = proc;
     live.add(this);
@@ -113,6 +115,13 @@ class RedisServer {
     clearTimeout(timer);
   }
 
+  // SIGKILL by PID: no shutdown, no final save.
+  async kill() {
+    if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+    this.proc.kill("SIGKILL");
+    await this.exited;
+  }
+
   async restart() {
     await this.stop();
     await this.start();
@@ -128,7 +137,7 @@ class RedisServer {
 async function startRedis(opts = {}) {
   const port = opts.port ?? (await freePort());
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hubbub-redis-"));
-  const r = new RedisServer(port, dir);
+  const r = new RedisServer(port, dir, opts.args || []);
   await r.start();
   return r;
 }
