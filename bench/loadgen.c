@@ -62,7 +62,7 @@ static struct {
     /* options */
     enum mode mode;
     const char *host;
-    int port;
+    int port, sender_port; /* sender_port: fanout sender (conn 0) on another node, 0 = port */
     pid_t server_pid;
     double timeout_s;
     int receivers, burst, bursts, gap_ms, payload;
@@ -75,7 +75,7 @@ static struct {
 
     /* state */
     int ep, tfd;
-    struct sockaddr_in addr;
+    struct sockaddr_in addr, sender_addr;
     struct conn *conns;
     int nconns, next_open, target_open, inflight;
     int ready, failed, closed, joined;
@@ -297,7 +297,8 @@ static void conn_open(struct conn *c)
         conn_dead(c, "epoll_ctl add");
         return;
     }
-    if (connect(c->fd, (struct sockaddr *)&g.addr, sizeof g.addr) != 0 && errno != EINPROGRESS)
+    const struct sockaddr_in *to = c->idx == 0 && g.sender_port ? &g.sender_addr : &g.addr;
+    if (connect(c->fd, (const struct sockaddr *)to, sizeof *to) != 0 && errno != EINPROGRESS)
         conn_dead(c, "connect");
 }
 
@@ -319,7 +320,7 @@ static void conn_connected(struct conn *c)
                      "Connection: Upgrade\r\n"
                      "Sec-WebSocket-Key: %s\r\n"
                      "Sec-WebSocket-Version: 13\r\n\r\n",
-                     g.host, g.port, key);
+                     g.host, c->idx == 0 && g.sender_port ? g.sender_port : g.port, key);
     c->st = C_HTTP;
     set_events(c, EPOLLIN);
     wreserve(c, (size_t)n);
@@ -1081,6 +1082,8 @@ static void usage(void)
         "fanout:  relay app. --receivers 1000 --burst 100 --bursts 10 --gap-ms 200\n"
         "         --burst-timeout 20 --rate 100 (msgs/s, 0 = no paced phase) --duration 5\n"
         "         --warmup 1 --payload 0 (padding bytes) --room room\n"
+        "         --sender-port P2 (the sender connects to P2, e.g. another node of a cluster;\n"
+        "         receivers stay on --port; --server-pid is then the receivers' node)\n"
         "ack:     echo app. --sockets 10 --rate 2000 (acks/s in total; 0 = closed loop, one\n"
         "         outstanding per socket) --duration 5 --warmup 1\n"
         "idle:    --conns 10000 --settle 3 --hold 0\n");
@@ -1127,6 +1130,8 @@ static void parse_args(int argc, char **argv)
             g.host = v;
         else if (strcmp(k, "--port") == 0)
             g.port = atoi(v);
+        else if (strcmp(k, "--sender-port") == 0)
+            g.sender_port = atoi(v);
         else if (strcmp(k, "--server-pid") == 0)
             g.server_pid = (pid_t)atoi(v);
         else if (strcmp(k, "--timeout") == 0)
@@ -1166,7 +1171,7 @@ static void parse_args(int argc, char **argv)
         else
             usage();
     }
-    if (g.port <= 0 || g.port > 65535 || g.concurrency < 1 || g.receivers < 1 || g.sockets < 1 ||
+    if (g.port <= 0 || g.port > 65535 || g.sender_port < 0 || g.sender_port > 65535 || g.concurrency < 1 || g.receivers < 1 || g.sockets < 1 ||
         g.conns_n < 1 || strlen(g.room) > 64 || g.timeout_s <= 0)
         usage();
 }
@@ -1207,6 +1212,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "loadgen: --host must be an IPv4 address\n");
         return 64;
     }
+    g.sender_addr = g.addr;
+    g.sender_addr.sin_port = htons((uint16_t)(g.sender_port ? g.sender_port : g.port));
     int maxc = need;
     g.conns = calloc((size_t)maxc, sizeof *g.conns);
     for (int i = 0; i < maxc; i++) {
