@@ -24,26 +24,15 @@
 
 #include "hub_alloc.h"
 #include "map.h"
+#include "deadline_heap.h"
 #include "random.h"
 
 #define container_of(p, type, member) ((type *)(void *)((char *)(p)-offsetof(type, member)))
-#define NOT_IN_HEAP SIZE_MAX
 #define MOVE_CHUNK 1000 /* messages a rate-less move task moves per loop iteration */
 #define MOVE_TASKS_KEPT 10
 
 enum { M_DELAYED, M_VISIBLE, M_INFLIGHT };
 enum { T_STATE, T_EXPIRE, T_WAITER, T_TASK };
-
-struct tnode {
-    uint64_t at;
-    size_t idx;
-    int kind;
-};
-
-struct heap {
-    struct tnode **v;
-    size_t n, cap;
-};
 
 /* The immutable part of a message, shared with pending callbacks. */
 struct payload {
@@ -62,8 +51,8 @@ struct msg {
     char id[HUB_BUS_UUID_LEN + 1];
     struct payload *p;
     int state;
-    struct tnode st;         /* end of the delay or of the visibility timeout */
-    struct tnode ex;         /* retention */
+    struct hub_dnode st;         /* end of the delay or of the visibility timeout */
+    struct hub_dnode ex;         /* retention */
     struct msg *prev, *next; /* standard queue: the visible list */
     struct group *g;         /* FIFO queue: the group and its list */
     struct msg *gprev, *gnext;
@@ -143,7 +132,7 @@ struct done_recv {
 struct waiter {
     struct queue *q;
     struct waiter *prev, *next;
-    struct tnode t;
+    struct hub_dnode t;
     uint64_t ticket;
     uint32_t max;
     uint64_t vis;
@@ -160,7 +149,7 @@ struct task {
     uint64_t moved, to_move;
     uint32_t rate;
     uint64_t started_ms;
-    struct tnode t;
+    struct hub_dnode t;
 };
 
 struct mq {
@@ -170,7 +159,7 @@ struct mq {
     int closing, open_handles;
     struct hub_memory_options opt;
     uint64_t k0, k1;
-    struct heap heap;
+    struct hub_dheap heap;
     size_t slots; /* heap nodes that may exist at once: the heap's capacity never falls below */
     uint64_t armed;
     struct hub_map queues;
@@ -184,69 +173,11 @@ struct mq {
 
 /* ---- heap ---- */
 
-static void heap_set(struct heap *h, size_t i, struct tnode *n)
-{
-    h->v[i] = n;
-    n->idx = i;
-}
-
-static void heap_up(struct heap *h, size_t i)
-{
-    struct tnode *n = h->v[i];
-    while (i > 0) {
-        size_t p = (i - 1) / 2;
-        if (h->v[p]->at <= n->at) break;
-        heap_set(h, i, h->v[p]);
-        i = p;
-    }
-    heap_set(h, i, n);
-}
-
-static void heap_down(struct heap *h, size_t i)
-{
-    struct tnode *n = h->v[i];
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= h->n) break;
-        if (c + 1 < h->n && h->v[c + 1]->at < h->v[c]->at) c++;
-        if (n->at <= h->v[c]->at) break;
-        heap_set(h, i, h->v[c]);
-        i = c;
-    }
-    heap_set(h, i, n);
-}
-
-/* Never fails: capacity is reserved by slots_reserve(). */
-static void heap_push(struct heap *h, struct tnode *n)
-{
-    heap_set(h, h->n++, n);
-    heap_up(h, n->idx);
-}
-
-static void heap_remove(struct heap *h, struct tnode *n)
-{
-    if (n->idx == NOT_IN_HEAP) return;
-    size_t i = n->idx;
-    struct tnode *last = h->v[--h->n];
-    n->idx = NOT_IN_HEAP;
-    if (last == n) return;
-    heap_set(h, i, last);
-    heap_up(h, i);
-    heap_down(h, last->idx);
-}
-
 static int slots_reserve(struct mq *s, size_t more)
 {
     size_t need = s->slots + more;
-    if (need > s->heap.cap) {
-        size_t cap = s->heap.cap ? s->heap.cap : 64;
-        while (cap < need)
-            cap *= 2;
-        struct tnode **v = hub_realloc(s->heap.v, cap * sizeof *v);
-        if (!v) return HUB_ENOMEM;
-        s->heap.v = v;
-        s->heap.cap = cap;
-    }
+    int rc = hub_dheap_reserve(&s->heap, need);
+    if (rc) return rc;
     s->slots = need;
     return 0;
 }
@@ -451,14 +382,14 @@ static void msg_link(struct mq *s, struct queue *q, struct msg *m, struct group 
         m->state = M_DELAYED;
         q->delayed++;
         m->st.at = now + delay;
-        heap_push(&s->heap, &m->st);
+        hub_dheap_push(&s->heap, &m->st);
     } else {
         m->state = M_VISIBLE;
         q->visible++;
         if (!g) vlist_append(q, m);
     }
     m->ex.at = expire_at;
-    heap_push(&s->heap, &m->ex);
+    hub_dheap_push(&s->heap, &m->ex);
     if (g)
         group_update(s, q, g);
     else if (!delay)
@@ -483,8 +414,8 @@ static void msg_unlink(struct mq *s, struct msg *m)
         if (g) g->inflight--;
         break;
     }
-    heap_remove(&s->heap, &m->st);
-    heap_remove(&s->heap, &m->ex);
+    hub_dheap_remove(&s->heap, &m->st);
+    hub_dheap_remove(&s->heap, &m->ex);
     hub_map_del(&q->msgs, m->id, HUB_BUS_UUID_LEN);
     if (g) {
         if (m->gprev)
@@ -528,7 +459,7 @@ static void make_visible(struct mq *s, struct msg *m)
         q->inflight--;
         if (m->g) m->g->inflight--;
     }
-    heap_remove(&s->heap, &m->st);
+    hub_dheap_remove(&s->heap, &m->st);
     m->state = M_VISIBLE;
     q->visible++;
     if (m->g) {
@@ -645,7 +576,7 @@ static void deliver(struct mq *s, struct queue *q, struct msg *m, uint64_t now, 
     if (!m->first_ms) m->first_ms = hub_bus_now_ms();
     m->receive_no = ++q->receive_no;
     m->st.at = now + vis;
-    heap_push(&s->heap, &m->st);
+    hub_dheap_push(&s->heap, &m->st);
     snap_fill(sn, q, m);
 }
 
@@ -744,7 +675,7 @@ static void waiter_finish(struct mq *s, struct waiter *w, int err)
         w->next->prev = w->prev;
     else
         q->wtail = w->prev;
-    heap_remove(&s->heap, &w->t);
+    hub_dheap_remove(&s->heap, &w->t);
     hub_map_del(&s->waiters, (const char *)&w->ticket, sizeof w->ticket);
     s->nwaiters--;
     s->slots--;
@@ -780,8 +711,8 @@ static void on_timer(uv_timer_t *h)
     uint64_t now = uv_now(s->loop);
     s->armed = UINT64_MAX;
     while (s->heap.n && s->heap.v[0]->at <= now) {
-        struct tnode *n = s->heap.v[0];
-        heap_remove(&s->heap, n);
+        struct hub_dnode *n = s->heap.v[0];
+        hub_dheap_remove(&s->heap, n);
         switch (n->kind) {
         case T_STATE:
             make_visible(s, container_of(n, struct msg, st));
@@ -1238,7 +1169,7 @@ static int send_one(struct mq *s, struct queue *q, const struct hub_send_entry *
     }
     m->st.kind = T_STATE;
     m->ex.kind = T_EXPIRE;
-    m->st.idx = m->ex.idx = NOT_IN_HEAP;
+    m->st.idx = m->ex.idx = HUB_DHEAP_NONE;
     hub_bus_uuid(m->id);
     if (hub_map_put(&q->msgs, m->id, HUB_BUS_UUID_LEN, m)) {
         if (dr) hub_map_del(&q->dedup, dr->key, keylen);
@@ -1345,7 +1276,7 @@ static int mq_receive(void *self, const char *name, const struct hub_receive_opt
             return HUB_ENOMEM;
         }
         w->ticket = tk;
-        w->t.idx = NOT_IN_HEAP;
+        w->t.idx = HUB_DHEAP_NONE;
         if (hub_map_put(&s->waiters, (const char *)&w->ticket, sizeof w->ticket, w)) {
             s->slots--;
             hub_free(w);
@@ -1368,7 +1299,7 @@ static int mq_receive(void *self, const char *name, const struct hub_receive_opt
         w->vis = vis;
         w->t.kind = T_WAITER;
         w->t.at = now + wait;
-        heap_push(&s->heap, &w->t);
+        hub_dheap_push(&s->heap, &w->t);
         w->prev = q->wtail;
         if (q->wtail)
             q->wtail->next = w;
@@ -1502,9 +1433,9 @@ static int mq_change_visibility(void *self, const char *name,
         } else if (e->visibility_ms == 0) {
             make_visible(s, m);
         } else {
-            heap_remove(&s->heap, &m->st);
+            hub_dheap_remove(&s->heap, &m->st);
             m->st.at = now + (uint64_t)e->visibility_ms;
-            heap_push(&s->heap, &m->st);
+            hub_dheap_push(&s->heap, &m->st);
         }
     }
     defer(s, &d->base);
@@ -1619,7 +1550,7 @@ static struct msg *movable(struct queue *q)
 
 static void task_end(struct mq *s, struct task *t, enum hub_move_status status, const char *why)
 {
-    heap_remove(&s->heap, &t->t);
+    hub_dheap_remove(&s->heap, &t->t);
     if (t->status == HUB_MOVE_RUNNING) {
         s->nrunning--;
         s->slots--;
@@ -1660,7 +1591,7 @@ static void task_tick(struct mq *s, struct task *t, uint64_t now)
         return;
     }
     t->t.at = now + (t->rate ? 1000 : 0);
-    heap_push(&s->heap, &t->t);
+    hub_dheap_push(&s->heap, &t->t);
 }
 
 static int is_dlq(struct mq *s, const char *name)
@@ -1730,7 +1661,7 @@ static int mq_move_start(void *self, const char *source, const char *destination
     t->next = s->tasks;
     s->tasks = t;
     s->nrunning++;
-    heap_push(&s->heap, &t->t);
+    hub_dheap_push(&s->heap, &t->t);
     tasks_prune(s, source);
     d->n = 1;
     task_snap_fill(&d->t[0], t);
@@ -1799,7 +1730,7 @@ static void store_release(struct mq *s)
     }
     hub_map_clear(&s->queues);
     hub_map_clear(&s->waiters);
-    hub_free(s->heap.v);
+    hub_dheap_free(&s->heap);
     hub_free(s);
 }
 

@@ -18,10 +18,10 @@
 
 #include "hub_alloc.h"
 #include "log.h"
+#include "deadline_heap.h"
 #include "map.h"
 #include "store_internal.h"
 
-#define NOT_IN_HEAP SIZE_MAX
 #define RETRY_MIN_MS 5      /* the soonest a due time is acted on */
 #define MOVE_CHUNK 1000     /* messages a rate-less move task moves per call */
 #define MOVE_LEASE_MS 10000 /* a RUNNING task whose driver stayed silent this long is dead */
@@ -29,17 +29,6 @@
 #define RECV_HEADER 5
 
 enum { T_WAITER, T_QUEUE, T_TASK };
-
-struct tnode {
-    uint64_t at;
-    size_t idx;
-    int kind;
-};
-
-struct heap {
-    struct tnode **v;
-    size_t n, cap;
-};
 
 struct rq;
 struct lq;
@@ -58,7 +47,7 @@ struct waiter {
     uint32_t max;
     int64_t vis, wait; /* wait -1 until the first answer tells the queue's */
     uint64_t started;  /* loop time of the request */
-    struct tnode t;    /* the end of the wait */
+    struct hub_dnode t;    /* the end of the wait */
     hub_receive_cb cb;
     void *ud;
 };
@@ -69,7 +58,7 @@ struct lq {
     size_t refs;     /* waiters of this queue (listed or trying) */
     unsigned gen;    /* wake-ups seen */
     unsigned trying; /* the line's tries under way */
-    struct tnode t;  /* the next due time */
+    struct hub_dnode t;  /* the next due time */
 };
 
 struct task {
@@ -78,7 +67,7 @@ struct task {
     char handle[HUB_BUS_UUID_LEN + 1];
     uint32_t rate;
     int ticking; /* a tick call is under way */
-    struct tnode t;
+    struct hub_dnode t;
 };
 
 struct rq {
@@ -86,7 +75,7 @@ struct rq {
     uv_loop_t *loop;
     uv_timer_t timer;
     uint64_t armed;
-    struct heap heap;
+    struct hub_dheap heap;
     struct hub_map lqs;     /* name -> struct lq */
     struct hub_map tickets; /* ticket -> struct waiter */
     uint64_t next_ticket;
@@ -104,77 +93,6 @@ static uint64_t now_ms(struct rq *s)
 }
 
 /* ---- the heap ---- */
-
-static void heap_set(struct heap *h, size_t i, struct tnode *n)
-{
-    h->v[i] = n;
-    n->idx = i;
-}
-
-static void heap_up(struct heap *h, size_t i)
-{
-    struct tnode *n = h->v[i];
-    while (i > 0) {
-        size_t p = (i - 1) / 2;
-        if (h->v[p]->at <= n->at) break;
-        heap_set(h, i, h->v[p]);
-        i = p;
-    }
-    heap_set(h, i, n);
-}
-
-static void heap_down(struct heap *h, size_t i)
-{
-    struct tnode *n = h->v[i];
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= h->n) break;
-        if (c + 1 < h->n && h->v[c + 1]->at < h->v[c]->at) c++;
-        if (n->at <= h->v[c]->at) break;
-        heap_set(h, i, h->v[c]);
-        i = c;
-    }
-    heap_set(h, i, n);
-}
-
-static int heap_push(struct heap *h, struct tnode *n)
-{
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 32;
-        struct tnode **v = hub_realloc(h->v, cap * sizeof *v);
-        if (!v) return HUB_ENOMEM;
-        h->v = v;
-        h->cap = cap;
-    }
-    heap_set(h, h->n++, n);
-    heap_up(h, n->idx);
-    return 0;
-}
-
-static void heap_remove(struct heap *h, struct tnode *n)
-{
-    if (n->idx == NOT_IN_HEAP) return;
-    size_t i = n->idx;
-    struct tnode *last = h->v[--h->n];
-    n->idx = NOT_IN_HEAP;
-    if (last == n) return;
-    heap_set(h, i, last);
-    heap_up(h, i);
-    heap_down(h, last->idx);
-}
-
-/* Moves n to time at (pushing it when it is not in the heap). Returns 0 or HUB_ENOMEM. */
-static int heap_move(struct heap *h, struct tnode *n, uint64_t at)
-{
-    if (n->idx == NOT_IN_HEAP) {
-        n->at = at;
-        return heap_push(h, n);
-    }
-    n->at = at;
-    heap_up(h, n->idx);
-    heap_down(h, n->idx);
-    return 0;
-}
 
 static void on_timer(uv_timer_t *t);
 
@@ -204,7 +122,7 @@ static void store_free(struct rq *s)
 {
     hub_map_clear(&s->lqs);
     hub_map_clear(&s->tickets);
-    hub_free(s->heap.v);
+    hub_dheap_free(&s->heap);
     hub_free(s);
 }
 
@@ -235,14 +153,14 @@ static struct lq *lq_get(struct rq *s, const char *name, int create)
         return NULL;
     }
     q->t.kind = T_QUEUE;
-    q->t.idx = NOT_IN_HEAP;
+    q->t.idx = HUB_DHEAP_NONE;
     return q;
 }
 
 static void lq_unref(struct rq *s, struct lq *q)
 {
     if (--q->refs) return;
-    heap_remove(&s->heap, &q->t);
+    hub_dheap_remove(&s->heap, &q->t);
     hub_map_del(&s->lqs, q->name, strlen(q->name));
     hub_free(q->name);
     hub_free(q);
@@ -262,8 +180,8 @@ static void unlist(struct rq *s, struct waiter *w)
         q->tail = w->prev;
     w->prev = w->next = NULL;
     w->listed = 0;
-    if (w->t.idx != NOT_IN_HEAP) {
-        heap_remove(&s->heap, &w->t);
+    if (w->t.idx != HUB_DHEAP_NONE) {
+        hub_dheap_remove(&s->heap, &w->t);
         s->nwaiters--;
     }
 }
@@ -280,7 +198,7 @@ static void relist(struct rq *s, struct waiter *w)
         q->head = w;
     q->tail = w;
     w->listed = 1;
-    if (w->t.idx == NOT_IN_HEAP && heap_move(&s->heap, &w->t, w->started + (uint64_t)w->wait) == 0)
+    if (w->t.idx == HUB_DHEAP_NONE && hub_dheap_move(&s->heap, &w->t, w->started + (uint64_t)w->wait) == 0)
         s->nwaiters++;
 }
 
@@ -458,7 +376,7 @@ static void on_received(void *ud, redisReply *reply, int err)
         long long due = status == HUB_ECLOSED ? 1000 : rs_int(reply, 2, -1);
         if (due >= 0) {
             uint64_t at = now + (due < RETRY_MIN_MS ? RETRY_MIN_MS : (uint64_t)due);
-            if (q->t.idx == NOT_IN_HEAP || at < q->t.at) heap_move(&s->heap, &q->t, at);
+            if (q->t.idx == HUB_DHEAP_NONE || at < q->t.at) hub_dheap_move(&s->heap, &q->t, at);
         }
         if (!w->listed) relist(s, w);
         /* a wake-up during the call may be for a message the call could not see yet */
@@ -518,8 +436,8 @@ static void on_timer(uv_timer_t *h)
     uint64_t now = uv_now(s->loop);
     s->armed = UINT64_MAX;
     while (s->heap.n && s->heap.v[0]->at <= now) {
-        struct tnode *n = s->heap.v[0];
-        heap_remove(&s->heap, n);
+        struct hub_dnode *n = s->heap.v[0];
+        hub_dheap_remove(&s->heap, n);
         if (n->kind == T_WAITER) {
             struct waiter *w = (struct waiter *)(void *)((char *)n - offsetof(struct waiter, t));
             s->nwaiters--;
@@ -551,7 +469,7 @@ static int rq_receive(void *self, const char *name, const struct hub_receive_opt
     w->wait = opts->wait_ms;
     w->started = now_ms(s);
     w->t.kind = T_WAITER;
-    w->t.idx = NOT_IN_HEAP;
+    w->t.idx = HUB_DHEAP_NONE;
     w->cb = cb;
     w->ud = ud;
     if (!(w->name = hub_strdup(name)) ||
@@ -1205,7 +1123,7 @@ static void task_unlink(struct rq *s, struct task *t)
             *pp = t->next;
             break;
         }
-    heap_remove(&s->heap, &t->t);
+    hub_dheap_remove(&s->heap, &t->t);
     hub_free(t);
 }
 
@@ -1220,7 +1138,7 @@ static void on_tick(void *ud, redisReply *reply, int err)
     } else if (err == HUB_ECLOSED || (st && strcmp(st, "RUNNING") == 0)) {
         /* on: at the task's pace (or at once), or again in a second when Redis is away */
         uint64_t wait = err ? 1000 : t->rate ? 1000 : 0;
-        if (heap_move(&s->heap, &t->t, now_ms(s) + wait)) task_unlink(s, t);
+        if (hub_dheap_move(&s->heap, &t->t, now_ms(s) + wait)) task_unlink(s, t);
     } else {
         task_unlink(s, t); /* completed, cancelled or failed */
     }
@@ -1239,7 +1157,7 @@ static void task_tick(struct rq *s, struct task *t)
     if (rs_call(s->c, "task:", "mtick", t->handle, &a, on_tick, t) != 0) {
         s->calls--;
         t->ticking = 0;
-        heap_move(&s->heap, &t->t, now_ms(s) + 1000);
+        hub_dheap_move(&s->heap, &t->t, now_ms(s) + 1000);
     }
 }
 
@@ -1267,8 +1185,8 @@ static void on_move(void *ud, redisReply *reply, int err)
                 snprintf(t->handle, sizeof t->handle, "%s", v[0].handle);
                 t->rate = d->rate;
                 t->t.kind = T_TASK;
-                t->t.idx = NOT_IN_HEAP;
-                if (heap_move(&s->heap, &t->t, now_ms(s))) {
+                t->t.idx = HUB_DHEAP_NONE;
+                if (hub_dheap_move(&s->heap, &t->t, now_ms(s))) {
                     hub_free(t);
                 } else {
                     t->next = s->tasks;
@@ -1358,7 +1276,7 @@ static void rq_destroy(void *self)
             /* its answer frees it */
             s->tasks = t->next;
             t->next = NULL;
-            heap_remove(&s->heap, &t->t);
+            hub_dheap_remove(&s->heap, &t->t);
             continue;
         }
         task_unlink(s, t);
