@@ -85,6 +85,7 @@ int hub_aws_config_parse(const json_t *v, struct hub_aws_config **out, const cha
     struct hub_aws_config *c = hub_calloc(1, sizeof *c);
     if (!c) return HUB_ENOMEM;
     c->enabled = 1;
+    c->port = -1;
     int rc = 0;
     json_object_foreach((json_t *)v, k, m)
     {
@@ -158,11 +159,16 @@ int hub_aws_config_parse(const json_t *v, struct hub_aws_config **out, const cha
             }
             if (rc) break;
         } else if (strcmp(k, "port") == 0) {
-            if (!json_is_null(m)) {
+            if (json_is_null(m)) {
+                c->port = -1;
+            } else if (!json_is_integer(m) || json_integer_value(m) < 0 ||
+                       json_integer_value(m) > 65535) {
                 rc = fail(key, k, msg, len,
-                          "a listener of its own is not supported yet: the APIs are served on the "
-                          "hub's port (use null or leave the key out)");
+                          "must be a port number 0-65535 (0: any free port) or null (the hub's "
+                          "own listener)");
                 break;
+            } else {
+                c->port = (int)json_integer_value(m);
             }
         } else {
             rc = fail(key, k, msg, len, "unknown key");
@@ -191,6 +197,7 @@ struct hub_aws_config *hub_aws_config_copy(const struct hub_aws_config *c, int *
     struct hub_aws_config *d = hub_calloc(1, sizeof *d);
     if (!d) goto nomem;
     d->enabled = c->enabled;
+    d->port = c->port;
     if (dup(&d->account, c->account) || dup(&d->region, c->region) ||
         dup(&d->advertised_url, c->advertised_url))
         goto nomem;

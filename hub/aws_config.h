@@ -6,8 +6,8 @@
  *     "region": "us-east-1",              ARNs
  *     "advertisedUrl": "http://sqs.local:9324",  base of queue URLs; null: the request's Host
  *     "accessKeys": {"AKID": "secret"},   verify SigV4 with these; {} or absent: accept any
- *     "port": null                        only null (the hub's listener) for now: a listener of
- *   }                                     its own is refused with a message (docs/AWS.md)
+ *     "port": null                        null: the hub's listener; N: a listener of their own
+ *   }                                     on the hub's host (0: any free port), APIs only
  *
  * accountId and region name the same thing as "bus": {"account", "region"}: when both keys are
  * given they must agree (hub_aws_config_check, after the whole file is read), and the bus takes
@@ -25,6 +25,7 @@ struct hub_aws_config {
     char *advertised_url; /* "http(s)://host[:port]" without a trailing '/', or NULL */
     char **access_keys;   /* id, secret, id, secret, ..., NULL; NULL when none */
     size_t naccess_keys;  /* pairs */
+    int port;             /* -1: the hub's listener; else a side listener's port (0: any) */
 };
 
 /* Parses the value of "aws" into a new config *out. Returns 0, HUB_EINVAL with the offending key

@@ -1,7 +1,8 @@
 /* aws_run.h - the AWS APIs (aws.h) in the daemon's run: hub_run hooks wrapping the bus
  * integration's (bus_socket.h), and a bus factory that hands the "aws" account and region to the
- * bus. The APIs share the hub's listener ("aws.port", a listener of their own, is refused by the
- * config: a second libwebsockets context per process does not shut down cleanly; docs/AWS.md).
+ * bus. The APIs share the hub's listener, or with "aws.port" get one of their own (a side listener
+ * of the same libwebsockets context, hub_http_listen) that serves them and nothing else; its port is
+ * printed as "AWS APIs on HOST:PORT" before the hub's "listening on" line.
  *
  *     struct hub_aws_run ar;
  *     hub_aws_run_init(&ar, srv, &cfg, hub_memory_bus_new, NULL);   before hub_bus_socket_new
@@ -32,6 +33,7 @@ struct hub_aws_run {
     const struct hub_config *cfg;
     hub_bus_factory make_bus; /* the real factory */
     void *make_ud;
+    hub_routes *routes;       /* the side listener's routes with "aws.port", else NULL */
 };
 
 /* Fills run (the API when cfg enables it). Returns 0 or HUB_ENOMEM. */
@@ -40,7 +42,8 @@ int hub_aws_run_init(struct hub_aws_run *run, hub_server *srv, const struct hub_
 /* The factory to give hub_bus_socket_new (ud: run): make_bus with the region and account of
  * "aws" when "bus" names none. */
 hub_bus *hub_aws_run_make_bus(uv_loop_t *loop, const struct hub_bus_options *opts, void *ud);
-/* Adds the API's routes to routes (the hub's listener). Returns 0, HUB_EEXISTS or HUB_ENOMEM. */
+/* Adds the API's routes to routes (the hub's listener; nothing with "aws.port", whose listener has
+ * its own). Returns 0, HUB_EEXISTS or HUB_ENOMEM. */
 int hub_aws_run_add_routes(struct hub_aws_run *run, hub_routes *routes);
 /* hub_run hooks (ud: run). */
 int hub_aws_run_started(struct hub_http *http, void *ud);

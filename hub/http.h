@@ -20,6 +20,11 @@ hub_http *hub_http_start(hub_server *srv, const struct hub_config *cfg, const hu
                          char *err, size_t errlen);
 /* The port it listens on (useful with port 0). */
 int hub_http_port(const hub_http *h);
+/* Listens on host:port too (port 0: any free port), serving only routes there (no Engine.IO, no
+ * WebSocket, no pages; anything else gets 404). At most one such side listener; it stops with h.
+ * routes is borrowed and must outlive h. Returns the bound port, or -1 with a message in err. */
+int hub_http_listen(hub_http *h, const char *host, int port, const hub_routes *routes, char *err,
+                    size_t errlen);
 
 struct hub_http_client_ops;
 /* The listener's outgoing HTTP(S) client (http_delivery.h) and its context (*ctx), for delivery

@@ -21,7 +21,15 @@ int hub_aws_run_init(struct hub_aws_run *run, hub_server *srv, const struct hub_
     run->make_ud = make_ud;
     if (!hub_aws_config_enabled(cfg)) return 0;
     run->aws = hub_aws_new(cfg);
-    return run->aws ? 0 : HUB_ENOMEM;
+    if (!run->aws) return HUB_ENOMEM;
+    if (cfg->aws->port >= 0) { /* a listener of their own: their own route table */
+        run->routes = hub_routes_new();
+        if (!run->routes || hub_aws_add_routes(run->aws, run->routes)) {
+            hub_aws_run_free(run);
+            return HUB_ENOMEM;
+        }
+    }
+    return 0;
 }
 
 hub_bus *hub_aws_run_make_bus(uv_loop_t *loop, const struct hub_bus_options *opts, void *ud)
@@ -38,7 +46,7 @@ hub_bus *hub_aws_run_make_bus(uv_loop_t *loop, const struct hub_bus_options *opt
 
 int hub_aws_run_add_routes(struct hub_aws_run *run, hub_routes *routes)
 {
-    return run->aws ? hub_aws_add_routes(run->aws, routes) : 0;
+    return run->aws && !run->routes ? hub_aws_add_routes(run->aws, routes) : 0;
 }
 
 struct wait {
@@ -59,6 +67,24 @@ int hub_aws_run_started(struct hub_http *http, void *ud)
     struct hub_aws_run *run = ud;
     if (hub_bus_socket_run_started(http, run->bus_socket)) return 1;
     if (!run->aws) return 0;
+    if (run->routes) {
+        const char *host = run->cfg->host ? run->cfg->host : "0.0.0.0";
+        char err[160];
+        if (run->cfg->aws->port != 0 && run->cfg->aws->port == hub_http_port(http)) {
+            hub_log(HUB_LOG_ERROR, "aws.port %d is the hub's own port: leave it out (or null) to "
+                    "serve the APIs there", run->cfg->aws->port);
+            return 1;
+        }
+        int port = hub_http_listen(http, host, run->cfg->aws->port, run->routes, err, sizeof err);
+        if (port < 0) {
+            hub_log(HUB_LOG_ERROR, "aws: %s", err);
+            return 1;
+        }
+        /* not "listening on": that line names the hub's port, and scripts look for it */
+        printf("AWS APIs on %s:%d\n", host, port);
+        fflush(stdout);
+        hub_log(HUB_LOG_INFO, "aws: SQS and SNS APIs on %s:%d", host, port);
+    }
     if (!hub_bus_socket_bus(run->bus_socket)) {
         /* only the AWS API wants a bus: start it as the bus integration would */
         struct wait w = {0};
@@ -93,4 +119,6 @@ void hub_aws_run_free(struct hub_aws_run *run)
 {
     hub_aws_free(run->aws);
     run->aws = NULL;
+    hub_routes_free(run->routes);
+    run->routes = NULL;
 }

@@ -88,6 +88,8 @@ struct hub_http {
     uint8_t *batch;     /* LWS_PRE + BATCH_CAP */
     int port;
     int stopped;
+    struct lws_vhost *side_vh;    /* a listener of routes only (hub_http_listen), or NULL */
+    const hub_routes *side_routes;
 };
 
 static hub_http *http_of(struct lws *wsi)
@@ -520,8 +522,14 @@ static int on_http(hub_http *h, struct lws *wsi, struct pss *p, const char *path
     struct eio_reply r = {0};
     eio_server *eng = engine_for(h, path);
     struct hub_route_match m;
-    if (!eng && !path_is(path, h->cfg->path) &&
-        hub_routes_match(h->routes, method_name(wsi), path, &m))
+    if (h->side_vh && lws_get_vhost(wsi) == h->side_vh) {
+        /* the side listener serves its routes and nothing else: no Engine.IO, no pages */
+        if (hub_routes_match(h->side_routes, method_name(wsi), path, &m))
+            return route_begin(h, wsi, p, path, &m);
+        eng = NULL;
+        path = "";
+    } else if (!eng && !path_is(path, h->cfg->path) &&
+               hub_routes_match(h->routes, method_name(wsi), path, &m))
         return route_begin(h, wsi, p, path, &m);
     if (!eng) {
         int ours = path_is(path, h->cfg->path);
@@ -699,6 +707,8 @@ static int on_ws_filter(hub_http *h, struct lws *wsi, struct pss *p)
     p->kind = K_WS;
     if (lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI) < 0)
         return -1;
+    if (h->side_vh && lws_get_vhost(wsi) == h->side_vh)
+        return -1; /* no WebSockets on the side listener */
     eio_server *eng = engine_for(h, path);
     if (!eng)
         return -1;
@@ -1098,6 +1108,39 @@ fail_batch:
 int hub_http_port(const hub_http *h)
 {
     return h->port;
+}
+
+int hub_http_listen(hub_http *h, const char *host, int port, const hub_routes *routes, char *err,
+                    size_t errlen)
+{
+    if (h->side_vh) {
+        snprintf(err, errlen, "a second side listener is not supported");
+        return -1;
+    }
+    /* A vhost of the same context (one context per process: a second one does not release OpenSSL's
+     * state at exit), with the same protocol callback; on_http tells the vhosts apart. */
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.vhost_name = "side";
+    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_DISABLE_IPV6;
+    info.port = port;
+    info.iface = host && strcmp(host, "0.0.0.0") != 0 ? host : NULL;
+    info.protocols = protocols;
+    info.user = h;
+    info.timeout_secs = 20;
+    info.timeout_secs_ah_idle = 1;
+    h->side_routes = routes;
+    h->side_vh = lws_create_vhost(h->cx, &info);
+    int bound = h->side_vh ? lws_get_vhost_listen_port(h->side_vh) : -1;
+    if (bound <= 0) {
+        if (h->side_vh)
+            lws_vhost_destroy(h->side_vh);
+        h->side_vh = NULL;
+        h->side_routes = NULL;
+        snprintf(err, errlen, "cannot listen on %s:%d", host ? host : "0.0.0.0", port);
+        return -1;
+    }
+    return bound;
 }
 
 const struct hub_http_client_ops *hub_http_client(hub_http *h, void **ctx)

@@ -38,6 +38,7 @@ engineio.payload.Payload.max_decode_packets = 4096
 
 HOST = "127.0.0.1"
 LISTEN_RE = re.compile(r"listening on ([0-9.]+):(\d+)")
+SANITIZER_RE = re.compile(r"ERROR: (Address|Leak|Memory|Thread)Sanitizer|runtime error:|UndefinedBehaviorSanitizer")
 
 # A config with short heartbeats so that pings happen during the tests.
 DEFAULT_CONFIG = {
@@ -243,16 +244,25 @@ class Hub:
             self._stderr = None
 
     def close(self):
-        """Stops the target if it still runs (SIGKILL if it must) and removes the temporary files."""
+        """Stops the target if it still runs (SIGKILL if it must) and removes the temporary files.
+        Raises HubError when the target's stderr holds a sanitizer report (ASan, LSan, UBSan): a
+        report fails the test that started the hub, as in the Node.js harness (lib/hub.js)."""
+        report = None
         try:
             if self.proc is not None:
                 try:
                     self.stop()
                 except HubError:
                     pass
+            text = self.stderr_text()
+            m = SANITIZER_RE.search(text)
+            if m:
+                report = text[max(0, m.start() - 200):m.start() + 3000]
         finally:
             self._kill()
             self._tmpdir.cleanup()
+        if report:
+            raise HubError("the hub reported a sanitizer error:\n%s" % report)
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None

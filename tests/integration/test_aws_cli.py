@@ -41,14 +41,16 @@ class CliError(Exception):
         return s[s.index("(") + 1:s.index(")")] if "An error occurred (" in s else None
 
 
-@unittest.skipIf(SKIP, "no Debian AWS CLI at %s, or the reference target" % AWS)
-class AwsCliTest(unittest.TestCase):
+class CliCase(unittest.TestCase):
+    """A hub started with CONFIG for the class, and the CLI pointed at ENDPOINT (the hub's URL)."""
+    CONFIG = {"aws": {}, "logLevel": "warn"}
     hub = None
 
     @classmethod
     def setUpClass(cls):
         cls.home = tempfile.mkdtemp(prefix="aws-cli-home-")
-        cls.hub = Hub(config={"aws": {}, "logLevel": "warn"}).start()
+        cls.hub = Hub(config=cls.CONFIG).start()
+        cls.endpoint = cls.hub.url
         cls.env = dict(os.environ, HOME=cls.home, AWS_ACCESS_KEY_ID="AKIDCLI",
                        AWS_SECRET_ACCESS_KEY="dummy", AWS_DEFAULT_REGION=REGION,
                        AWS_MAX_ATTEMPTS="1", AWS_PAGER="", AWS_CONFIG_FILE=os.devnull,
@@ -61,14 +63,18 @@ class AwsCliTest(unittest.TestCase):
         shutil.rmtree(cls.home, ignore_errors=True)
 
     def aws(self, service, command, *args):
-        """Runs `aws --endpoint-url URL service command args --output json`; returns the parsed
+        """Runs `aws --endpoint-url ENDPOINT service command args --output json`; returns the parsed
         output ({} when empty) or raises CliError."""
-        argv = [AWS, "--endpoint-url", self.hub.url, "--output", "json", service, command]
+        argv = [AWS, "--endpoint-url", self.endpoint, "--output", "json", service, command]
         argv += [str(a) for a in args]
         p = subprocess.run(argv, env=self.env, capture_output=True, text=True, timeout=60)
         if p.returncode != 0:
             raise CliError(p.returncode, p.stderr.strip())
         return json.loads(p.stdout) if p.stdout.strip() else {}
+
+
+@unittest.skipIf(SKIP, "no Debian AWS CLI at %s, or the reference target" % AWS)
+class AwsCliTest(CliCase):
 
     def error(self, service, command, *args):
         with self.assertRaises(CliError) as cm:
@@ -250,6 +256,68 @@ class AwsCliTest(unittest.TestCase):
         self.aws("sns", "delete-topic", "--topic-arn", arn)
         self.assertEqual(self.error("sns", "get-topic-attributes", "--topic-arn", arn), "NotFound")
         self.assertEqual(self.error("sns", "create-topic", "--name", "bad name"), "InvalidParameter")
+
+
+@unittest.skipIf(SKIP, "no Debian AWS CLI at %s, or the reference target" % AWS)
+class AwsCliOwnPortTest(CliCase):
+    """"aws": {"port": 0}: the APIs on a listener of their own, the hub's port without them, and one
+    store behind both."""
+    CONFIG = {"aws": {"port": 0}, "logLevel": "warn",
+              "namespaces": {"/": {"app": "echo"}, "/bus": {"bus": True}}}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        lines = [l for l in cls.hub.stdout_lines if l.startswith("AWS APIs on ")]
+        cls.aws_port = int(lines[0].rsplit(":", 1)[1]) if lines else None
+        cls.endpoint = "http://127.0.0.1:%s" % cls.aws_port
+
+    def status(self, port, path, method="GET", body=None):
+        import urllib.error
+        import urllib.request
+        req = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), data=body, method=method)
+        if body is not None:
+            req.add_header("Content-Type", "application/x-www-form-urlencoded")
+        try:
+            with urllib.request.urlopen(req, timeout=5) as res:
+                return res.status
+        except urllib.error.HTTPError as e:
+            return e.code
+
+    def test_apis_on_their_own_port(self):
+        self.assertIsNotNone(self.aws_port, "no 'AWS APIs on HOST:PORT' line: %r" % self.hub.stdout_lines)
+        self.assertNotEqual(self.aws_port, self.hub.port)
+        url = self.aws("sqs", "create-queue", "--queue-name", "own-port")["QueueUrl"]
+        # the queue URL names the port the request came to
+        self.assertEqual(url, "http://127.0.0.1:%d/%s/own-port" % (self.aws_port, ACCOUNT))
+        self.aws("sqs", "send-message", "--queue-url", url, "--message-body", "via the side port")
+        out = self.aws("sqs", "receive-message", "--queue-url", url, "--wait-time-seconds", "2")
+        self.assertEqual(out["Messages"][0]["Body"], "via the side port")
+        topic = self.aws("sns", "create-topic", "--name", "own-port-topic")["TopicArn"]
+        self.assertIn(topic, [t["TopicArn"] for t in self.aws("sns", "list-topics")["Topics"]])
+
+    def test_each_port_serves_its_own(self):
+        form = b"Action=ListQueues&Version=2012-11-05"
+        self.assertEqual(self.status(self.aws_port, "/", "POST", form), 200)
+        self.assertEqual(self.status(self.hub.port, "/", "POST", form), 405)  # not the APIs
+        eio = "/socket.io/?EIO=4&transport=polling"
+        self.assertEqual(self.status(self.hub.port, eio), 200)
+        self.assertEqual(self.status(self.aws_port, eio), 404)  # nor Engine.IO on the side
+        self.assertEqual(self.status(self.aws_port, "/"), 404)  # nor the pages
+
+    def test_one_store_behind_both_ports(self):
+        from socketio import Client
+        url = self.aws("sqs", "create-queue", "--queue-name", "own-port-doors")["QueueUrl"]
+        client = Client()
+        client.connect(self.hub.url, namespaces=["/bus"], transports=["websocket"], wait_timeout=5)
+        try:
+            sent = client.call("bus:send", ("own-port-doors", "from a socket", {}), namespace="/bus",
+                               timeout=5)
+            self.assertTrue(sent["ok"], sent)
+        finally:
+            client.disconnect()
+        m = self.aws("sqs", "receive-message", "--queue-url", url, "--wait-time-seconds", "2")["Messages"][0]
+        self.assertEqual((m["Body"], m["MessageId"]), ("from a socket", sent["messageId"]))
 
 
 if __name__ == "__main__":

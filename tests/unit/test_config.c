@@ -986,6 +986,7 @@ static void test_aws_keys(void)
         CHECK_STR(cfg.aws->access_keys[3], "s2");
         CHECK(cfg.aws->access_keys[4] == NULL);
         CHECK_STR(hub_aws_config_account(cfg.aws, NULL), "123456789012");
+        CHECK_INT(cfg.aws->port, -1); /* null: the hub's listener */
     }
     /* a later file replaces "aws" whole; the config copy is deep */
     const char *f2 = write_file("aws2.json", "{\"aws\": {\"enabled\": false, \"advertisedUrl\": null, "
@@ -996,6 +997,14 @@ static void test_aws_keys(void)
     CHECK_STR(hub_aws_config_account(cfg.aws, NULL), "000000000000");
     CHECK_STR(hub_aws_config_region(cfg.aws, NULL), "us-east-1");
     CHECK_STR(hub_aws_config_region(cfg.aws, "eu-west-2"), "eu-west-2");
+    hub_config_free(&cfg);
+
+    /* a listener of their own: a port, 0 for any free one */
+    CHECK_INT(load_text(&cfg, "{\"aws\": {\"port\": 9324}}"), 0);
+    CHECK(cfg.aws && cfg.aws->port == 9324);
+    hub_config_free(&cfg);
+    CHECK_INT(load_text(&cfg, "{\"aws\": {\"port\": 0}}"), 0);
+    CHECK(cfg.aws && cfg.aws->port == 0);
     hub_config_free(&cfg);
 
     /* errors name the key and its line */
@@ -1012,8 +1021,10 @@ static void test_aws_keys(void)
     CHECK_LOAD_ERR("{\"aws\": {\"accessKeys\": {\"AKID\": 5}}}", HUB_EINVAL,
                    "aws.accessKeys: \"AKID\": an access key id");
     CHECK_LOAD_ERR("{\"aws\": {\"accessKeys\": {\"a/b\": \"s\"}}}", HUB_EINVAL, "aws.accessKeys");
-    CHECK_LOAD_ERR("{\"aws\": {\"port\": 9324}}", HUB_EINVAL,
-                   "aws.port: a listener of its own is not supported yet");
+    CHECK_LOAD_ERR("{\"aws\": {\"port\": 65536}}", HUB_EINVAL,
+                   "aws.port: must be a port number 0-65535");
+    CHECK_LOAD_ERR("{\"aws\": {\"port\": \"9324\"}}", HUB_EINVAL, "aws.port: must be a port number");
+    CHECK_LOAD_ERR("{\"aws\": {\"port\": -1}}", HUB_EINVAL, "aws.port: must be a port number");
     /* "aws" and "bus" must agree on the account and region */
     CHECK_LOAD_ERR("{\"bus\": {\"account\": \"111111111111\"},\n \"aws\": {\"accountId\": "
                    "\"222222222222\"}}",
