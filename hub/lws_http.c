@@ -58,6 +58,7 @@ struct pss {
     int head;               /* a HEAD request: the reply's headers describe a body not sent */
     char origin[ORIGIN_MAX];
     hub_httpx *x;           /* a route's exchange, until it is answered */
+    int dispatched;         /* the route's handler ran (once per exchange) */
     struct hub_route_match route;
     char *xheaders;         /* a route reply's extra headers: "name: value\0" ... "\0" */
     char ctype[96];
@@ -475,6 +476,7 @@ static const char *method_name(struct lws *wsi)
 
 static void route_call(hub_http *h, struct lws *wsi, struct pss *p)
 {
+    p->dispatched = 1;
     p->route.fn(p->route.ud, p->x);
     if (!p->reply_ready && p->x)
         hold(h, wsi, p); /* answered later */
@@ -607,7 +609,9 @@ static void on_body(struct pss *p, const void *in, size_t len)
 
 static void on_body_done(hub_http *h, struct lws *wsi, struct pss *p)
 {
-    if (p->kind == K_ROUTE && p->x) {
+    /* A route without a body was called at once; lws still completes an empty body
+     * ("Content-Length: 0"), which must not call it again while its answer is pending. */
+    if (p->kind == K_ROUTE && p->x && !p->dispatched) {
         if (p->body_over)
             hub_httpx_reply(p->x, 413, "text/plain; charset=UTF-8", NULL, "Payload Too Large", 17);
         else
