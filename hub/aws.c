@@ -11,6 +11,7 @@
 
 #include "aws_crypto.h"
 #include "aws_internal.h"
+#include "aws_sns_mobile.h"
 #include "aws_sigv4.h"
 #include "aws_xml.h"
 #include "bus_config.h"
@@ -44,6 +45,7 @@ static const struct aws_xml_style sqs_style = {SQS_XMLNS, 1, sqs_rules};
 /* SNS's wrap them in <member> and <entry>. */
 static const struct aws_xml_rule sns_rules[] = {
     {"Attributes", AWS_XML_MAP, NULL, "key", "value"},
+    {"attributes", AWS_XML_MAP, NULL, "key", "value"}, /* GetSMSAttributes */
     {NULL, 0, NULL, NULL, NULL},
 };
 static const struct aws_xml_style sns_style = {SNS_XMLNS, 0, sns_rules};
@@ -448,51 +450,103 @@ static time_t amz_time(const char *s)
     return timegm(&tm);
 }
 
+/* How a request authenticates: an Authorization header, a presigned query (X-Amz-Algorithm and
+ * the other X-Amz-* parameters), both, or neither. */
+struct aws_auth {
+    struct aws_sigv4_auth a; /* the header's, else the query's; valid when ok */
+    int header, query;       /* an Authorization header / an X-Amz-Algorithm parameter is there */
+    int ok;
+    char why[320]; /* !ok: what is malformed, or "" when nothing usable was there */
+};
+
+static void read_auth(hub_httpx *x, struct aws_auth *au)
+{
+    char hdr[2048];
+    struct aws_sigv4_auth qa;
+    memset(au, 0, sizeof *au);
+    int q = aws_sigv4_parse_query(hub_httpx_query(x), &qa, au->why, sizeof au->why);
+    au->query = q != 1;
+    if (hub_httpx_header(x, "authorization", hdr, sizeof hdr) > 0) {
+        const char *h = hdr + strspn(hdr, " ");
+        au->header = 1;
+        au->ok = aws_sigv4_parse(h, &au->a) == 0;
+        if (!au->ok && strncmp(h, "AWS4-", 5) == 0)
+            snprintf(au->why, sizeof au->why,
+                     "Authorization header requires 'Credential' (AKID/yyyymmdd/region/service/"
+                     "aws4_request), 'SignedHeaders' and 'Signature' (64 hex digits) parameters.");
+        else
+            au->why[0] = '\0'; /* parsed, or another scheme: as if there were none */
+    }
+    if (!au->ok && q == 0) { /* without keys, the query's scope and key still route and name */
+        au->a = qa;
+        au->ok = 1;
+    }
+}
+
+/* Answers with an authentication error: code is the Query code (and x-amzn-query-error's), coral
+ * the name in SQS JSON's __type. Returns -1. */
+static int auth_fail(struct aws_req *r, int status, const char *code, const char *coral,
+                     const char *message)
+{
+    char shape[96];
+    snprintf(shape, sizeof shape, "com.amazon.coral.service#%s", coral);
+    aws_fail_raw(r, status, r->service == AWS_SQS && r->json ? shape : code, code, message);
+    return -1;
+}
+
+static int bad_signature(struct aws_req *r, const char *message)
+{
+    return auth_fail(r, 403, "SignatureDoesNotMatch", "SignatureDoesNotMatch", message);
+}
+
 /* Verifies the request's signature when access keys are configured. Returns 0, or -1 after
  * answering with the service's error. */
-static int check_signature(struct aws_req *r, const struct aws_sigv4_auth *a, int have_auth)
+static int check_signature(struct aws_req *r, const struct aws_auth *au)
 {
     hub_httpx *x = r->x;
+    const struct aws_sigv4_auth *a = &au->a;
     if (!r->aws->acfg || r->aws->acfg->naccess_keys == 0) return 0;
-    int sqs = r->service == AWS_SQS;
-    const char *shape;
-    if (!have_auth) {
-        shape = sqs && r->json ? "com.amazon.coral.service#MissingAuthenticationTokenException"
-                               : "MissingAuthenticationToken";
-        aws_fail_raw(r, 403, shape, "MissingAuthenticationToken",
-                     "Request is missing Authentication Token");
-        return -1;
-    }
+    if (au->header && au->query)
+        return bad_signature(r, "Found both 'X-Amz-Algorithm' as a query-string param and "
+                                "'Authorization' as HTTP header.");
+    if (!au->ok && au->why[0])
+        return auth_fail(r, 403, "IncompleteSignature", "IncompleteSignatureException", au->why);
+    if (!au->ok)
+        return auth_fail(r, 403, "MissingAuthenticationToken",
+                         "MissingAuthenticationTokenException",
+                         "Request is missing Authentication Token");
     const char *secret = secret_of(r->aws, a->access_key);
-    if (!secret) {
-        shape = sqs && r->json ? "com.amazon.coral.service#InvalidClientTokenId"
-                               : "InvalidClientTokenId";
-        aws_fail_raw(r, 403, shape, "InvalidClientTokenId",
-                     "The security token included in the request is invalid.");
-        return -1;
-    }
+    if (!secret)
+        return auth_fail(r, 403, "InvalidClientTokenId", "InvalidClientTokenId",
+                         "The security token included in the request is invalid.");
     char names[AWS_SIGV4_MAX_HEADERS][64], date[32], sha[80];
     char *vals[AWS_SIGV4_MAX_HEADERS] = {0};
     int n = aws_sigv4_header_names(a->signed_headers, names, AWS_SIGV4_MAX_HEADERS), rc = 0;
-    int has_date = hub_httpx_header(x, "x-amz-date", date, sizeof date) > 0;
+    int has_date = !a->presigned && hub_httpx_header(x, "x-amz-date", date, sizeof date) > 0;
     int has_sha = hub_httpx_header(x, "x-amz-content-sha256", sha, sizeof sha) > 0;
-    time_t t = has_date ? amz_time(date) : (time_t)-1;
+    time_t t = a->presigned ? amz_time(a->amz_date) : has_date ? amz_time(date) : (time_t)-1;
     time_t now = time(NULL);
+    int host = 0;
+    for (int i = 0; i < n; i++)
+        host |= strcmp(names[i], "host") == 0;
+    if (a->presigned && !host)
+        return bad_signature(r, "'Host' must be a 'SignedHeader' in the AWS Authorization.");
+    /* A presigned URL lives X-Amz-Expires seconds; without one, and for a header, the request
+     * time must be within 15 minutes of ours. A time further ahead fails either way. */
+    if (n >= 0 && t != (time_t)-1 &&
+        (t - now > SIGV4_SKEW_S || (!a->expires && now - t > SIGV4_SKEW_S)))
+        return bad_signature(r, "Signature expired: the request time is more than 15 minutes "
+                                "away from the server's time.");
+    if (t != (time_t)-1 && a->expires && now - t > a->expires) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "Request has expired: X-Amz-Date %s plus X-Amz-Expires %ld s.",
+                 a->amz_date, a->expires);
+        return auth_fail(r, 400, "RequestExpired", "RequestExpired", msg);
+    }
     for (int i = 0; i < n && rc == 0; i++) {
         char buf[2048];
         int len = hub_httpx_header(x, names[i], buf, sizeof buf);
         if (len >= 0 && !(vals[i] = hub_strndup(buf, (size_t)len))) rc = HUB_ENOMEM;
-    }
-    if (rc == 0 && n >= 0 && t != (time_t)-1 &&
-        (t - now > SIGV4_SKEW_S || now - t > SIGV4_SKEW_S)) {
-        for (int i = 0; i < n; i++)
-            hub_free(vals[i]);
-        shape = sqs && r->json ? "com.amazon.coral.service#SignatureDoesNotMatch"
-                               : "SignatureDoesNotMatch";
-        aws_fail_raw(r, 403, shape, "SignatureDoesNotMatch",
-                     "Signature expired: the request time is more than 15 minutes away from the "
-                     "server's time.");
-        return -1;
     }
     if (rc == 0 && n >= 0) {
         size_t blen;
@@ -518,15 +572,10 @@ static int check_signature(struct aws_req *r, const struct aws_sigv4_auth *a, in
         aws_fail(r, HUB_ENOMEM, NULL);
         return -1;
     }
-    if (rc) {
-        shape = sqs && r->json ? "com.amazon.coral.service#SignatureDoesNotMatch"
-                               : "SignatureDoesNotMatch";
-        aws_fail_raw(r, 403, shape, "SignatureDoesNotMatch",
-                     "The request signature we calculated does not match the signature you "
-                     "provided. Check your AWS Secret Access Key and signing method. Consult the "
-                     "service documentation for details.");
-        return -1;
-    }
+    if (rc)
+        return bad_signature(r, "The request signature we calculated does not match the signature "
+                                "you provided. Check your AWS Secret Access Key and signing "
+                                "method. Consult the service documentation for details.");
     return 0;
 }
 
@@ -670,8 +719,8 @@ static void on_request(void *ud, hub_httpx *x)
     hub_aws *aws = ud;
     struct aws_req *r = hub_calloc(1, sizeof *r);
     struct aws_form form = {0};
-    struct aws_sigv4_auth auth;
-    char target[128], hdr[2048];
+    struct aws_auth auth;
+    char target[128];
     if (!r) {
         hub_httpx_reply(x, 500, "text/plain", NULL, "out of memory", 13);
         return;
@@ -685,13 +734,12 @@ static void on_request(void *ud, hub_httpx *x)
     hub_httpx_on_abort(x, on_abort, r);
     base_url(r);
     path_queue(r);
-    int have_auth = hub_httpx_header(x, "authorization", hdr, sizeof hdr) > 0 &&
-                    aws_sigv4_parse(hdr, &auth) == 0;
-    if (have_auth) snprintf(r->sender, sizeof r->sender, "%s", auth.access_key);
+    read_auth(x, &auth);
+    if (auth.ok) snprintf(r->sender, sizeof r->sender, "%s", auth.a.access_key);
     int rc = hub_httpx_header(x, "x-amz-target", target, sizeof target) > 0
                  ? start_json(r, target)
-                 : start_query(r, &form, &auth, have_auth);
-    if (rc == 0) rc = check_signature(r, &auth, have_auth);
+                 : start_query(r, &form, &auth.a, auth.ok);
+    if (rc == 0) rc = check_signature(r, &auth);
     if (rc == 0 && !r->json) rc = convert_query(r, &form);
     aws_form_clear(&form);
     if (rc) return;
@@ -728,6 +776,10 @@ hub_aws *hub_aws_new(const struct hub_config *cfg)
     hub_bus_uuid(seed);
     hub_map_init(&aws->attempts, hub_map_hash(3, 4, seed, HUB_BUS_UUID_LEN),
                  hub_map_hash(5, 6, seed, HUB_BUS_UUID_LEN));
+    if (!(aws->mobile = aws_mobile_new(aws))) {
+        hub_free(aws);
+        return NULL;
+    }
     return aws;
 }
 
@@ -739,6 +791,7 @@ int hub_aws_add_routes(hub_aws *aws, hub_routes *routes)
                                    HUB_AWS_MAX_BODY, on_request, aws);
     if (rc == 0)
         rc = hub_routes_add_method(routes, "GET", path, HUB_ROUTE_PREFIX, 0, on_request, aws);
+    if (rc == 0) rc = aws_mobile_add_routes(aws, routes);
     return rc;
 }
 
@@ -748,6 +801,7 @@ void hub_aws_set_bus(hub_aws *aws, hub_bus *bus)
         for (struct aws_req *r = aws->reqs; r; r = r->next)
             if (r->polling) hub_bus_receive_cancel(aws->bus, r->ticket);
     }
+    aws_mobile_set_bus(aws, bus);
     aws->bus = bus;
 }
 
@@ -758,5 +812,6 @@ void hub_aws_free(hub_aws *aws)
         aws_req_free(aws->reqs); /* none once the loop ran dry */
     aws_sqs_attempts_clear(aws);
     hub_map_clear(&aws->attempts);
+    aws_mobile_free(aws->mobile);
     hub_free(aws);
 }

@@ -21,7 +21,7 @@ struct hub_aws_sigv4_request {
     const char *method;
     const char *path;          /* decoded */
     const char *query;         /* raw, "" when none */
-    const char *amz_date;      /* X-Amz-Date, yyyymmddThhmmssZ */
+    const char *amz_date;      /* X-Amz-Date header, yyyymmddThhmmssZ (presigned: unused) */
     const char *const *values; /* the signed headers' values, in SignedHeaders order */
     size_t nvalues;
     const void *body;
@@ -29,9 +29,13 @@ struct hub_aws_sigv4_request {
     const char *content_sha256; /* X-Amz-Content-Sha256, or NULL */
 };
 
-/* Checks a's signature with secret. Returns 0 when it matches, HUB_EINVAL when it does not (or the
- * X-Amz-Content-Sha256 header differs from the body's hash, or the date does not agree with the
- * credential scope), HUB_ENOMEM. */
+/* Checks a's signature with secret: from an Authorization header (aws_sigv4_parse) or a presigned
+ * query (aws_sigv4_parse_query: its own X-Amz-Date, no X-Amz-Signature in the canonical query).
+ * The payload hash is the X-Amz-Content-Sha256 given (a presigned query's, else the header's),
+ * else the body's SHA-256 - and, for a presigned request without a body, UNSIGNED-PAYLOAD too.
+ * Returns 0 when it matches, HUB_EINVAL when it does not (or a declared payload hash differs from
+ * the body's, a presigned request leaves its body unsigned, or the date does not agree with the
+ * credential scope), HUB_ENOMEM. Expiry is the caller's. */
 int hub_aws_sigv4_verify(const struct aws_sigv4_auth *a, const char *secret,
                          const struct hub_aws_sigv4_request *r);
 

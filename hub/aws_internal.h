@@ -38,6 +38,7 @@ struct hub_aws {
     struct aws_attempt *attempts_head; /* by expiry (insertion order; constant window) */
     struct aws_attempt *attempts_tail;
     uint64_t rid_prefix, rid_counter; /* request ids */
+    struct aws_mobile *mobile;        /* SNS mobile push, SMS, data protection (aws_sns_mobile.h) */
 };
 
 struct aws_req {
@@ -123,5 +124,18 @@ const struct aws_action *aws_sqs_action(const char *name);
 const struct aws_action *aws_sns_action(const char *name);
 /* Ends the ReceiveRequestAttemptId cache (aws_sqs.c). */
 void aws_sqs_attempts_clear(hub_aws *aws);
+
+/* ---- SNS helpers (aws_sns.c) ---- */
+
+/* The topic of member (a topic ARN of this account and region) into r->topic. Returns 0, or -1
+ * after answering (InvalidParameter / NotFound). */
+int aws_sns_topic_from(struct aws_req *r, const char *member);
+/* The text of an SNS publish error (InvalidParameter: what can be wrong with a message). */
+const char *aws_sns_publish_error_text(int err);
+/* A list's NextToken for the last item returned (text): new, hub_free it; NULL when out of
+ * memory. */
+char *aws_token_make(const char *text);
+/* The text of a NextToken into buf. Returns 0, or -1 when it is not one of ours or too long. */
+int aws_token_read(const char *token, char *buf, size_t len);
 
 #endif

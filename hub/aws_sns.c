@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "aws_internal.h"
+#include "aws_sns_mobile.h"
 #include "b64.h"
 #include "hub_alloc.h"
 #include "hub_err.h"
@@ -103,6 +104,41 @@ static const struct aws_member q_permission[] = {
     M_END,
 };
 
+/* mobile push, SMS, data protection (aws_sns_mobile.c) */
+static const struct aws_member q_none[] = {M_END};
+static const struct aws_member q_create_app[] = {M_SCALAR("Name"), M_SCALAR("Platform"),
+                                                 M_ATTRIBUTES, M_END};
+static const struct aws_member q_app[] = {M_SCALAR("PlatformApplicationArn"), M_END};
+static const struct aws_member q_app_attributes[] = {M_SCALAR("PlatformApplicationArn"),
+                                                     M_ATTRIBUTES, M_END};
+static const struct aws_member q_app_next[] = {M_SCALAR("PlatformApplicationArn"),
+                                               M_SCALAR("NextToken"), M_END};
+static const struct aws_member q_create_endpoint[] = {M_SCALAR("PlatformApplicationArn"),
+                                                      M_SCALAR("Token"), M_SCALAR("CustomUserData"),
+                                                      M_ATTRIBUTES, M_END};
+static const struct aws_member q_endpoint[] = {M_SCALAR("EndpointArn"), M_END};
+static const struct aws_member q_endpoint_attributes[] = {M_SCALAR("EndpointArn"), M_ATTRIBUTES,
+                                                          M_END};
+static const struct aws_member q_phone_lower[] = {M_SCALAR("phoneNumber"), M_END};
+static const struct aws_member q_next_lower[] = {M_SCALAR("nextToken"), M_END};
+static const struct aws_member q_get_sms[] = {
+    {"attributes", "attributes", AWS_M_LIST, "member", NULL, NULL, NULL, NULL},
+    M_END,
+};
+static const struct aws_member q_set_sms[] = {
+    {"attributes", "attributes", AWS_M_MAP, "entry", "key", "value", NULL, NULL},
+    M_END,
+};
+static const struct aws_member q_sandbox_create[] = {M_SCALAR("PhoneNumber"),
+                                                     M_SCALAR("LanguageCode"), M_END};
+static const struct aws_member q_phone[] = {M_SCALAR("PhoneNumber"), M_END};
+static const struct aws_member q_sandbox_verify[] = {M_SCALAR("PhoneNumber"),
+                                                     M_SCALAR("OneTimePassword"), M_END};
+static const struct aws_member q_next_max[] = {M_SCALAR("NextToken"), M_SCALAR("MaxResults"),
+                                               M_END};
+static const struct aws_member q_put_policy[] = {M_SCALAR("ResourceArn"),
+                                                 M_SCALAR("DataProtectionPolicy"), M_END};
+
 /* ---- helpers ---- */
 
 static void on_done(void *ud, int err)
@@ -120,9 +156,7 @@ static void started(struct aws_req *r, int rc)
     if (rc) aws_fail(r, rc, NULL);
 }
 
-/* The topic of member name (a topic ARN of this account and region) into r->topic. Returns 0, or
- * -1 after answering (InvalidParameter / NotFound). */
-static int topic_from(struct aws_req *r, const char *member)
+int aws_sns_topic_from(struct aws_req *r, const char *member)
 {
     const char *arn = aws_in_str(r, member);
     if (!arn) {
@@ -183,7 +217,7 @@ static json_t *tags_object(struct aws_req *r, json_t *list)
     return o;
 }
 
-static char *token_make(const char *text)
+char *aws_token_make(const char *text)
 {
     size_t n = strlen(text);
     char *t = hub_malloc(b64_encoded_len(n) + 1);
@@ -191,7 +225,7 @@ static char *token_make(const char *text)
     return t;
 }
 
-static int token_read(const char *t, char *buf, size_t len)
+int aws_token_read(const char *t, char *buf, size_t len)
 {
     size_t n = strlen(t);
     if (b64_decoded_max(n) >= len) return -1;
@@ -213,6 +247,12 @@ static void on_topic_created(void *ud, int err, const struct hub_topic_info *inf
                      ? "Invalid parameter: Attributes Reason: Topic already exists with "
                        "different attributes"
                      : NULL);
+        return;
+    }
+    const char *policy = aws_in_str(r, "DataProtectionPolicy");
+    if (policy && *policy &&
+        aws_mobile_policy_put(r->aws, info->name, info->created_ms, policy) != 0) {
+        aws_fail(r, HUB_ENOMEM, NULL);
         return;
     }
     aws_arn(r->aws, "sns", info->name, arn, sizeof arn);
@@ -244,6 +284,11 @@ static void create_topic(struct aws_req *r)
                      : "Invalid parameter: Topic Name");
         return;
     }
+    const char *policy = aws_in_str(r, "DataProtectionPolicy");
+    if (policy && *policy && aws_mobile_policy_check(r, policy)) {
+        hub_topic_config_clear(&cfg);
+        return;
+    }
     json_t *tags = NULL;
     if (json_object_get(r->in, "Tags") &&
         !(tags = tags_object(r, json_object_get(r->in, "Tags")))) {
@@ -264,7 +309,8 @@ static void create_topic(struct aws_req *r)
 static void delete_topic(struct aws_req *r)
 {
     hub_bus *bus;
-    if (topic_from(r, "TopicArn") || !(bus = aws_bus(r))) return;
+    if (aws_sns_topic_from(r, "TopicArn") || !(bus = aws_bus(r))) return;
+    aws_mobile_policy_drop(r->aws, r->topic);
     started(r, hub_bus_topic_delete(bus, r->topic, on_done, r));
 }
 
@@ -278,7 +324,7 @@ static void on_topics(void *ud, int err, const char *const *names, size_t n)
         aws_fail(r, err, NULL);
         return;
     }
-    if (token && token_read(token, after, sizeof after)) {
+    if (token && aws_token_read(token, after, sizeof after)) {
         aws_fail(r, HUB_BUS_EINVALID_PARAMETER, "Invalid parameter: NextToken");
         return;
     }
@@ -292,7 +338,7 @@ static void on_topics(void *ud, int err, const char *const *names, size_t n)
         bad = json_array_append_new(list, json_pack("{s:s}", "TopicArn", arn)) != 0;
     }
     if (!bad && i < n) {
-        char *t = token_make(names[i - 1]);
+        char *t = aws_token_make(names[i - 1]);
         bad = !t || json_object_set_new(out, "NextToken", json_string(t));
         hub_free(t);
     }
@@ -331,7 +377,7 @@ static void on_topic_attributes(void *ud, int err, const struct hub_topic_info *
 static void get_topic_attributes(struct aws_req *r)
 {
     hub_bus *bus;
-    if (topic_from(r, "TopicArn") || !(bus = aws_bus(r))) return;
+    if (aws_sns_topic_from(r, "TopicArn") || !(bus = aws_bus(r))) return;
     started(r, hub_bus_topic_get(bus, r->topic, on_topic_attributes, r));
 }
 
@@ -351,7 +397,7 @@ static void set_topic_attributes(struct aws_req *r)
     struct hub_topic_config cfg;
     const char *bad = NULL;
     hub_bus *bus;
-    if (topic_from(r, "TopicArn")) return;
+    if (aws_sns_topic_from(r, "TopicArn")) return;
     json_t *attrs = one_attribute(r);
     if (!attrs) return;
     hub_topic_config_init(&cfg);
@@ -467,7 +513,8 @@ static void on_topic_exists(void *ud, int err, const struct hub_topic_info *info
 static void add_permission(struct aws_req *r)
 {
     hub_bus *bus;
-    if (topic_from(r, "TopicArn") || !aws_need_str(r, "Label") || !(bus = aws_bus(r))) return;
+    if (aws_sns_topic_from(r, "TopicArn") || !aws_need_str(r, "Label") || !(bus = aws_bus(r)))
+        return;
     started(r, hub_bus_topic_get(bus, r->topic, on_topic_exists, r));
 }
 
@@ -494,17 +541,18 @@ static void subscribe(struct aws_req *r)
     const char *bad = NULL;
     int ret = 0;
     hub_bus *bus;
-    if (topic_from(r, "TopicArn")) return;
+    if (aws_sns_topic_from(r, "TopicArn")) return;
     const char *proto = aws_need_str(r, "Protocol");
     if (!proto) return;
     const char *endpoint = aws_in_str(r, "Endpoint");
     if (aws_in_bool(r, "ReturnSubscriptionArn", &ret) < 0) return;
     r->n1 = ret;
     if (strcmp(proto, HUB_PROTO_SQS) && strcmp(proto, HUB_PROTO_HTTP) &&
-        strcmp(proto, HUB_PROTO_HTTPS) && strcmp(proto, HUB_PROTO_ROOM)) {
+        strcmp(proto, HUB_PROTO_HTTPS) && strcmp(proto, HUB_PROTO_ROOM) &&
+        strcmp(proto, HUB_PROTO_APPLICATION) && strcmp(proto, HUB_PROTO_SMS)) {
         aws_fail(r, HUB_BUS_EINVALID_PARAMETER,
                  "Invalid parameter: Amazon SNS does not support this protocol string: %s "
-                 "(Hubbub: sqs, http, https, room)",
+                 "(Hubbub: sqs, http, https, application, sms, room)",
                  proto);
         return;
     }
@@ -531,8 +579,10 @@ static void subscribe(struct aws_req *r)
     if (rc == HUB_BUS_EINVALID_PARAMETER)
         aws_fail(r, rc,
                  "Invalid parameter: the Endpoint does not fit the protocol (sqs: a queue "
-                 "ARN of the topic's kind, standard or FIFO; http(s): a URL; room: "
-                 "<namespace>#<room>), or the FilterPolicy is not valid");
+                 "ARN of the topic's kind, standard or FIFO; http(s): a URL; application: a "
+                 "platform endpoint ARN; sms: an E.164 phone number; room: "
+                 "<namespace>#<room>; application and sms: standard topics only), or the "
+                 "FilterPolicy is not valid");
     else
         started(r, rc);
 }
@@ -552,7 +602,7 @@ static void on_confirmed(void *ud, int err, const struct hub_subscription *s)
 static void confirm_subscription(struct aws_req *r)
 {
     hub_bus *bus;
-    if (topic_from(r, "TopicArn")) return;
+    if (aws_sns_topic_from(r, "TopicArn")) return;
     const char *token = aws_need_str(r, "Token");
     if (!token || !(bus = aws_bus(r))) return;
     started(r, hub_bus_confirm_subscription(bus, r->topic, token, on_confirmed, r));
@@ -576,7 +626,7 @@ static void on_subs(void *ud, int err, const struct hub_subscription *s, size_t 
         aws_fail(r, err, err == HUB_BUS_ENOT_FOUND ? "Topic does not exist" : NULL);
         return;
     }
-    if (token && token_read(token, after, sizeof after)) {
+    if (token && aws_token_read(token, after, sizeof after)) {
         aws_fail(r, HUB_BUS_EINVALID_PARAMETER, "Invalid parameter: NextToken");
         return;
     }
@@ -600,7 +650,7 @@ static void on_subs(void *ud, int err, const struct hub_subscription *s, size_t 
                                               "Endpoint", s[i].endpoint, "TopicArn", tarn)) != 0;
     }
     if (!bad && i < n) {
-        char *t = token_make(s[i - 1].id);
+        char *t = aws_token_make(s[i - 1].id);
         bad = !t || json_object_set_new(out, "NextToken", json_string(t));
         hub_free(t);
     }
@@ -639,7 +689,7 @@ static void list_subscriptions(struct aws_req *r)
 static void list_subscriptions_by_topic(struct aws_req *r)
 {
     hub_bus *bus;
-    if (topic_from(r, "TopicArn") || !(bus = aws_bus(r))) return;
+    if (aws_sns_topic_from(r, "TopicArn") || !(bus = aws_bus(r))) return;
     started(r, hub_bus_topic_get(bus, r->topic, on_subs_topic, r));
 }
 
@@ -715,7 +765,7 @@ static int publish_entry(json_t *e, struct hub_publish_entry *out)
     return 0;
 }
 
-static const char *publish_error_text(int err)
+const char *aws_sns_publish_error_text(int err)
 {
     switch (err) {
     case HUB_BUS_EINVALID_PARAMETER:
@@ -736,7 +786,7 @@ static void on_published_one(void *ud, int err, const struct hub_publish_result 
     char seq[24];
     if (!err && n == 1) err = res[0].err;
     if (err) {
-        aws_fail(r, err, "%s", publish_error_text(err));
+        aws_fail(r, err, "%s", aws_sns_publish_error_text(err));
         return;
     }
     json_t *out = json_pack("{s:s}", "MessageId", res[0].message_id);
@@ -751,13 +801,9 @@ static void publish(struct aws_req *r)
 {
     struct hub_publish_entry e;
     hub_bus *bus;
-    if (aws_in_str(r, "PhoneNumber")) {
-        aws_fail(r, HUB_BUS_EINVALID_PARAMETER,
-                 "Invalid parameter: PhoneNumber Reason: SMS is "
-                 "not supported by Hubbub");
+    int direct = aws_mobile_publish_direct(r); /* a phone number or a platform endpoint */
+    if (!direct && aws_sns_topic_from(r, aws_in_str(r, "TopicArn") ? "TopicArn" : "TargetArn"))
         return;
-    }
-    if (topic_from(r, aws_in_str(r, "TopicArn") ? "TopicArn" : "TargetArn")) return;
     if (!json_is_string(json_object_get(r->in, "Message"))) {
         aws_fail(r, HUB_BUS_EINVALID_PARAMETER, "Invalid parameter: Empty message");
         return;
@@ -768,9 +814,13 @@ static void publish(struct aws_req *r)
         aws_fail(r, rc, "Invalid parameter: MessageStructure");
         return;
     }
+    if (direct) {
+        aws_mobile_publish(r, &e);
+        return;
+    }
     if (!(bus = aws_bus(r))) return;
     rc = hub_bus_publish(bus, r->topic, &e, 1, on_published_one, r);
-    if (rc) aws_fail(r, rc, "%s", publish_error_text(rc));
+    if (rc) aws_fail(r, rc, "%s", aws_sns_publish_error_text(rc));
 }
 
 static void on_published_batch(void *ud, int err, const struct hub_publish_result *res, size_t n)
@@ -778,7 +828,7 @@ static void on_published_batch(void *ud, int err, const struct hub_publish_resul
     struct aws_req *r = ud;
     char seq[24];
     if (err) {
-        aws_fail(r, err, "%s", publish_error_text(err));
+        aws_fail(r, err, "%s", aws_sns_publish_error_text(err));
         return;
     }
     json_t *out = json_pack("{s:[],s:[]}", "Successful", "Failed");
@@ -798,9 +848,10 @@ static void on_published_batch(void *ud, int err, const struct hub_publish_resul
             default:
                 code = "InvalidParameter";
             }
-            bad = json_array_append_new(
-                      failed, json_pack("{s:s,s:s,s:s,s:b}", "Id", id, "Code", code, "Message",
-                                        publish_error_text(res[i].err), "SenderFault", 1)) != 0;
+            bad = json_array_append_new(failed,
+                                        json_pack("{s:s,s:s,s:s,s:b}", "Id", id, "Code", code,
+                                                  "Message", aws_sns_publish_error_text(res[i].err),
+                                                  "SenderFault", 1)) != 0;
             continue;
         }
         json_t *o = json_pack("{s:s,s:s}", "Id", id, "MessageId", res[i].message_id);
@@ -822,7 +873,7 @@ static void publish_batch(struct aws_req *r)
 {
     struct hub_publish_entry e[HUB_BUS_BATCH_MAX];
     hub_bus *bus;
-    if (topic_from(r, "TopicArn")) return;
+    if (aws_sns_topic_from(r, "TopicArn")) return;
     json_t *entries = json_object_get(r->in, "PublishBatchRequestEntries");
     size_t n = json_array_size(entries);
     if (n == 0 || n > HUB_BUS_BATCH_MAX) {
@@ -851,31 +902,57 @@ static void publish_batch(struct aws_req *r)
     else if (rc == HUB_BUS_EBATCH_REQUEST_TOO_LONG)
         aws_fail(r, rc, "The length of all the messages put together is more than the limit.");
     else if (rc)
-        aws_fail(r, rc, "%s", publish_error_text(rc));
+        aws_fail(r, rc, "%s", aws_sns_publish_error_text(rc));
 }
 
 /* ---- the table ---- */
 
+/* Every action of the SNS API reference (42). */
 static const struct aws_action actions[] = {
     {"AddPermission", q_permission, add_permission, 1},
+    {"CheckIfPhoneNumberIsOptedOut", q_phone_lower, aws_sns_check_if_phone_number_is_opted_out, 0},
     {"ConfirmSubscription", q_confirm, confirm_subscription, 0},
+    {"CreatePlatformApplication", q_create_app, aws_sns_create_platform_application, 0},
+    {"CreatePlatformEndpoint", q_create_endpoint, aws_sns_create_platform_endpoint, 0},
+    {"CreateSMSSandboxPhoneNumber", q_sandbox_create, aws_sns_create_sms_sandbox_phone_number, 0},
     {"CreateTopic", q_create, create_topic, 0},
+    {"DeleteEndpoint", q_endpoint, aws_sns_delete_endpoint, 1},
+    {"DeletePlatformApplication", q_app, aws_sns_delete_platform_application, 1},
+    {"DeleteSMSSandboxPhoneNumber", q_phone, aws_sns_delete_sms_sandbox_phone_number, 0},
     {"DeleteTopic", q_topic, delete_topic, 1},
+    {"GetDataProtectionPolicy", q_resource, aws_sns_get_data_protection_policy, 0},
+    {"GetEndpointAttributes", q_endpoint, aws_sns_get_endpoint_attributes, 0},
+    {"GetPlatformApplicationAttributes", q_app, aws_sns_get_platform_application_attributes, 0},
+    {"GetSMSAttributes", q_get_sms, aws_sns_get_sms_attributes, 0},
+    {"GetSMSSandboxAccountStatus", q_none, aws_sns_get_sms_sandbox_account_status, 0},
     {"GetSubscriptionAttributes", q_sub, get_subscription_attributes, 0},
     {"GetTopicAttributes", q_topic, get_topic_attributes, 0},
+    {"ListEndpointsByPlatformApplication", q_app_next,
+     aws_sns_list_endpoints_by_platform_application, 0},
+    {"ListOriginationNumbers", q_next_max, aws_sns_list_origination_numbers, 0},
+    {"ListPhoneNumbersOptedOut", q_next_lower, aws_sns_list_phone_numbers_opted_out, 0},
+    {"ListPlatformApplications", q_next, aws_sns_list_platform_applications, 0},
+    {"ListSMSSandboxPhoneNumbers", q_next_max, aws_sns_list_sms_sandbox_phone_numbers, 0},
     {"ListSubscriptions", q_next, list_subscriptions, 0},
     {"ListSubscriptionsByTopic", q_topic_next, list_subscriptions_by_topic, 0},
     {"ListTagsForResource", q_resource, list_tags, 0},
     {"ListTopics", q_next, list_topics, 0},
+    {"OptInPhoneNumber", q_phone_lower, aws_sns_opt_in_phone_number, 0},
     {"Publish", q_publish, publish, 0},
     {"PublishBatch", q_publish_batch, publish_batch, 0},
+    {"PutDataProtectionPolicy", q_put_policy, aws_sns_put_data_protection_policy, 1},
     {"RemovePermission", q_permission, add_permission, 1},
+    {"SetEndpointAttributes", q_endpoint_attributes, aws_sns_set_endpoint_attributes, 1},
+    {"SetPlatformApplicationAttributes", q_app_attributes,
+     aws_sns_set_platform_application_attributes, 1},
+    {"SetSMSAttributes", q_set_sms, aws_sns_set_sms_attributes, 0},
     {"SetSubscriptionAttributes", q_set_sub, set_subscription_attributes, 1},
     {"SetTopicAttributes", q_set_topic, set_topic_attributes, 1},
     {"Subscribe", q_subscribe, subscribe, 0},
     {"TagResource", q_tag, tag_resource, 0},
     {"Unsubscribe", q_sub, unsubscribe, 1},
     {"UntagResource", q_untag, untag_resource, 0},
+    {"VerifySMSSandboxPhoneNumber", q_sandbox_verify, aws_sns_verify_sms_sandbox_phone_number, 0},
 };
 
 const struct aws_action *aws_sns_action(const char *name)

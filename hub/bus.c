@@ -217,6 +217,39 @@ int hub_bus_name_valid(const char *name, int topic)
     return 1;
 }
 
+int hub_bus_phone_valid(const char *s)
+{
+    if (!s) return 0;
+    if (*s == '+') s++;
+    size_t n = strlen(s);
+    if (n < 2 || n > 15 || *s == '0') return 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9') return 0;
+    return 1;
+}
+
+int hub_bus_endpoint_platform(const char *arn, char *buf, size_t len)
+{
+    /* arn:aws:sns:<region>:<account>:endpoint/<platform>/<app>/<id> */
+    const char *p = arn;
+    if (!p || strncmp(p, "arn:aws:sns:", 12) != 0) return -1;
+    p += 12;
+    for (int i = 0; i < 2; i++) {
+        const char *colon = strchr(p, ':');
+        if (!colon || colon == p) return -1;
+        p = colon + 1;
+    }
+    if (strncmp(p, "endpoint/", 9) != 0 || strchr(p, ':')) return -1;
+    const char *platform = p + 9, *app = strchr(platform, '/');
+    const char *id = app ? strchr(app + 1, '/') : NULL;
+    if (!app || app == platform || !id || id == app + 1 || !id[1] || strchr(id + 1, '/') ||
+        (size_t)(app - platform) >= len)
+        return -1;
+    memcpy(buf, platform, (size_t)(app - platform));
+    buf[app - platform] = '\0';
+    return 0;
+}
+
 /* ---- receipt handles: base64url (no padding) of 32 bytes ---- */
 
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -505,11 +538,15 @@ struct hub_bus {
     const struct hub_topic_store_ops *tops;
     void *ts;
     char *region, *account, *public_url;
-    char *secret, *cert_url;
+    char *secret;
+    hub_sns_key *key; /* NULL until hub_bus_signing_key makes one */
+    char *cert_url;   /* NULL until known: given, or derived with the key */
     hub_bus_room_sink room_fn;
     void *room_ud;
     hub_bus_http_sink http_fn;
     void *http_ud;
+    hub_bus_mobile_sink mobile_fn;
+    void *mobile_ud;
     struct hub_map filters; /* subscription id -> struct filter_entry */
     size_t refs;            /* the owner's, plus one per request in flight */
     int closed;
@@ -538,6 +575,7 @@ static void bus_unref(hub_bus *bus)
     hub_free(bus->public_url);
     hub_free(bus->secret);
     hub_free(bus->cert_url);
+    hub_sns_key_unref(bus->key);
     hub_free(bus);
 }
 
@@ -562,8 +600,10 @@ hub_bus *hub_bus_new(uv_loop_t *loop, const struct hub_queue_store_ops *qops, vo
     bus->public_url =
         hub_strdup(opts && opts->public_url ? opts->public_url : "http://localhost:3000");
     bus->secret = hub_strdup(opts && opts->signing_secret ? opts->signing_secret : "");
-    bus->cert_url = hub_strdup(opts && opts->signing_cert_url ? opts->signing_cert_url : "");
-    if (!bus->region || !bus->account || !bus->public_url || !bus->secret || !bus->cert_url) {
+    bus->key = hub_sns_key_ref(opts ? opts->signing_key : NULL);
+    int cert_ok = !opts || !opts->signing_cert_url ||
+                  (bus->cert_url = hub_strdup(opts->signing_cert_url)) != NULL;
+    if (!bus->region || !bus->account || !bus->public_url || !bus->secret || !cert_ok) {
         bus->qops = NULL;
         bus_unref(bus);
         return NULL;
@@ -579,6 +619,7 @@ void hub_bus_free(hub_bus *bus)
     if (bus->tops && bus->tops->destroy) bus->tops->destroy(bus->ts);
     bus->room_fn = NULL;
     bus->http_fn = NULL;
+    bus->mobile_fn = NULL;
     bus_unref(bus);
 }
 
@@ -597,6 +638,12 @@ void hub_bus_set_http_sink(hub_bus *bus, hub_bus_http_sink fn, void *ud)
 {
     bus->http_fn = fn;
     bus->http_ud = ud;
+}
+
+void hub_bus_set_mobile_sink(hub_bus *bus, hub_bus_mobile_sink fn, void *ud)
+{
+    bus->mobile_fn = fn;
+    bus->mobile_ud = ud;
 }
 
 static int fmt(char *buf, size_t len, const char *f, const char *a, const char *b, const char *c,
@@ -1125,7 +1172,7 @@ struct sub_ctx {
     void *ud;
 };
 
-static void notify_confirmation(hub_bus *bus, const struct hub_subscription *sub)
+static void notify_confirmation(hub_bus *bus, const struct hub_subscription *sub, int version)
 {
     char topic_arn[512], sub_arn[600];
     if (!bus->http_fn || bus->closed) return;
@@ -1147,15 +1194,69 @@ static void notify_confirmation(hub_bus *bus, const struct hub_subscription *sub
         .message_len = strlen(text),
         .timestamp_ms = hub_bus_now_ms(),
         .token = sub->token,
+        .signature_version = version,
     };
     bus->http_fn(bus->http_ud, sub, &n);
+}
+
+/* A new pending subscription whose confirmation waits for its topic's SignatureVersion (SNS signs
+ * confirmations as the topic says, like its notifications). */
+struct confirm_ctx {
+    hub_bus *bus;
+    struct hub_subscription sub; /* its strings and extra are the ones below */
+    char *own[7];
+};
+
+static void confirm_ctx_free(struct confirm_ctx *c)
+{
+    for (size_t i = 0; i < sizeof c->own / sizeof c->own[0]; i++)
+        hub_free(c->own[i]);
+    json_decref(c->sub.extra);
+    bus_unref(c->bus);
+    hub_free(c);
+}
+
+static void on_confirm_topic(void *ud, int err, const struct hub_topic_info *info)
+{
+    struct confirm_ctx *c = ud;
+    /* A topic deleted in between has no subscription left to confirm. */
+    if (!err && info && !c->bus->closed) {
+        const char *v = json_string_value(json_object_get(info->config->extra, "SignatureVersion"));
+        notify_confirmation(c->bus, &c->sub, hub_sns_signature_version(v) == 2 ? 2 : 1);
+    }
+    confirm_ctx_free(c);
+}
+
+static void request_confirmation(hub_bus *bus, const struct hub_subscription *sub)
+{
+    if (!bus->http_fn || bus->closed) return;
+    if (!bus->tops->get) {
+        notify_confirmation(bus, sub, 1);
+        return;
+    }
+    struct confirm_ctx *c = hub_calloc(1, sizeof *c);
+    if (!c) return;
+    c->bus = bus;
+    bus->refs++;
+    c->sub = *sub;
+    c->sub.extra = sub->extra ? json_deep_copy(sub->extra) : json_object();
+    const char **f[] = {&c->sub.id,       &c->sub.topic,         &c->sub.protocol,
+                        &c->sub.endpoint, &c->sub.token,         &c->sub.filter_policy,
+                        &c->sub.redrive_policy};
+    int ok = c->sub.extra != NULL;
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+        if (*f[i] && !(c->own[i] = hub_strdup(*f[i]))) ok = 0;
+        *f[i] = c->own[i];
+    }
+    if (!ok || bus->tops->get(bus->ts, sub->topic, on_confirm_topic, c) != 0)
+        confirm_ctx_free(c);
 }
 
 static void on_subscribed(void *ud, int err, const struct hub_subscription *sub)
 {
     struct sub_ctx *c = ud;
     c->cb(c->ud, err, sub);
-    if (!err && sub && sub->pending && sub->token) notify_confirmation(c->bus, sub);
+    if (!err && sub && sub->pending && sub->token) request_confirmation(c->bus, sub);
     bus_unref(c->bus);
     hub_free(c);
 }
@@ -1178,6 +1279,16 @@ int hub_bus_subscribe(hub_bus *bus, const char *topic, const char *protocol, con
     } else if (strcmp(protocol, HUB_PROTO_ROOM) == 0) {
         const char *hash = strchr(endpoint, '#');
         if (!hash || hash == endpoint) return HUB_BUS_EINVALID_PARAMETER;
+    } else if (strcmp(protocol, HUB_PROTO_APPLICATION) == 0) {
+        char prefix[160], platform[32];
+        size_t n = (size_t)snprintf(prefix, sizeof prefix, "arn:aws:sns:%s:%s:endpoint/",
+                                    bus->region, bus->account);
+        if (ends_with(topic, ".fifo") || strncmp(endpoint, prefix, n) != 0 ||
+            hub_bus_endpoint_platform(endpoint, platform, sizeof platform))
+            return HUB_BUS_EINVALID_PARAMETER;
+    } else if (strcmp(protocol, HUB_PROTO_SMS) == 0) {
+        if (ends_with(topic, ".fifo") || !hub_bus_phone_valid(endpoint))
+            return HUB_BUS_EINVALID_PARAMETER;
     } else {
         return HUB_BUS_EINVALID_PARAMETER;
     }
@@ -1265,6 +1376,7 @@ struct pub_ctx {
     void *ud;
     char *topic;
     uint64_t now;
+    int signature_version; /* the topic's, at the store's answer */
     size_t n, nvalid;
     size_t idx[HUB_BUS_BATCH_MAX];
     char *ids[HUB_BUS_BATCH_MAX];
@@ -1290,7 +1402,7 @@ static void pub_ctx_free(struct pub_ctx *c)
     hub_free(c);
 }
 
-static int publish_entry_check(const struct hub_publish_entry *e, json_t **structure)
+int hub_bus_publish_check(const struct hub_publish_entry *e, json_t **structure)
 {
     *structure = NULL;
     if (!e->message || e->message_len == 0) return HUB_BUS_EINVALID_PARAMETER;
@@ -1323,6 +1435,14 @@ static int publish_entry_check(const struct hub_publish_entry *e, json_t **struc
         *structure = o;
     }
     return 0;
+}
+
+const char *hub_bus_structure_message(const json_t *structure, const char *key, size_t *len)
+{
+    json_t *v = key ? json_object_get(structure, key) : NULL;
+    if (!json_is_string(v)) v = json_object_get(structure, "default");
+    *len = json_string_length(v);
+    return json_string_value(v);
 }
 
 static int filter_matches(hub_bus *bus, const struct hub_subscription *sub, struct pub_item *it)
@@ -1460,13 +1580,19 @@ static void fan_out(struct pub_ctx *c, struct pub_item *it, const struct hub_pub
     for (size_t i = 0; i < nsubs && !bus->closed; i++) {
         const struct hub_subscription *sub = &subs[i];
         if (sub->pending || !filter_matches(bus, sub, it)) continue;
+        int app = strcmp(sub->protocol, HUB_PROTO_APPLICATION) == 0;
+        int mobile = app || strcmp(sub->protocol, HUB_PROTO_SMS) == 0;
         const char *msg = it->message;
         size_t len = it->len;
         if (it->structure) {
-            json_t *v = json_object_get(it->structure, sub->protocol);
-            if (!json_is_string(v)) v = json_object_get(it->structure, "default");
-            msg = json_string_value(v);
-            len = json_string_length(v);
+            /* an endpoint's key is its platform ("GCM", "APNS"), as in SNS */
+            char platform[32];
+            const char *key = sub->protocol;
+            if (app)
+                key = hub_bus_endpoint_platform(sub->endpoint, platform, sizeof platform)
+                          ? NULL
+                          : platform;
+            msg = hub_bus_structure_message(it->structure, key, &len);
         }
         hub_bus_subscription_arn(bus, c->topic, sub->id, sub_arn, sizeof sub_arn);
         struct hub_notification n = {
@@ -1483,18 +1609,23 @@ static void fan_out(struct pub_ctx *c, struct pub_item *it, const struct hub_pub
             .group_id = it->group_id,
             .dedup_id = r->dedup_id,
             .sequence_number = r->sequence_number,
+            .message_structure = it->structure ? "json" : NULL,
+            .signature_version = c->signature_version,
         };
         if (strcmp(sub->protocol, HUB_PROTO_SQS) == 0)
             deliver_queue(bus, sub, it, &n);
         else if (strcmp(sub->protocol, HUB_PROTO_ROOM) == 0)
             deliver_room(bus, sub, it, &n);
-        else if (bus->http_fn)
+        else if (mobile) {
+            if (bus->mobile_fn) bus->mobile_fn(bus->mobile_ud, sub, &n);
+        } else if (bus->http_fn)
             bus->http_fn(bus->http_ud, sub, &n);
     }
 }
 
 static void on_published(void *ud, int err, const struct hub_publish_result *r, size_t n,
-                         const struct hub_subscription *subs, size_t nsubs)
+                         const struct hub_subscription *subs, size_t nsubs,
+                         const char *signature_version)
 {
     struct pub_ctx *c = ud;
     if (err) {
@@ -1503,6 +1634,7 @@ static void on_published(void *ud, int err, const struct hub_publish_result *r, 
         return;
     }
     c->now = hub_bus_now_ms();
+    c->signature_version = hub_sns_signature_version(signature_version) == 2 ? 2 : 1;
     for (size_t j = 0; j < n && j < c->nvalid; j++) {
         struct hub_publish_result *d = &c->res[c->idx[j]];
         d->err = r[j].err;
@@ -1539,7 +1671,7 @@ int hub_bus_publish(hub_bus *bus, const char *topic, const struct hub_publish_en
         json_t *structure = NULL;
         if (e->id && !(c->ids[i] = hub_strdup(e->id))) goto fail_nomem;
         c->res[i].id = c->ids[i];
-        c->res[i].err = publish_entry_check(e, &structure);
+        c->res[i].err = hub_bus_publish_check(e, &structure);
         if (c->res[i].err == HUB_ENOMEM) goto fail_nomem;
         if (c->res[i].err) continue;
         struct pub_item *it = &c->items[c->nvalid];
@@ -1877,6 +2009,9 @@ int hub_topic_config_parse(struct hub_topic_config *cfg, const json_t *attrs, in
             cfg->content_dedup = b;
             cfg->set |= HUB_TCFG_CONTENT_DEDUP;
         } else if (is_topic_extra(k)) {
+            /* SNS takes "1" (SHA1withRSA) or "2" (SHA256withRSA); "" resets it to 1 */
+            if (strcmp(k, "SignatureVersion") == 0 && !hub_sns_signature_version(s))
+                return HUB_BUS_EINVALID_PARAMETER;
             if (extra_put(&cfg->extra, k, s)) return HUB_ENOMEM;
             cfg->set |= HUB_TCFG_EXTRA;
         } else {
@@ -2007,43 +2142,83 @@ fail:
 
 /* ---- the SNS envelope ---- */
 
-int hub_bus_envelope(const hub_bus *bus, const struct hub_notification *n, char **out, size_t *len)
+const hub_sns_key *hub_bus_signing_key(hub_bus *bus)
+{
+    if (!bus->key && hub_sns_key_generate(&bus->key) != 0) {
+        bus->key = NULL;
+        return NULL;
+    }
+    if (!bus->cert_url && hub_sns_key_cert_url(bus->key, bus->public_url, &bus->cert_url) != 0)
+        bus->cert_url = NULL;
+    return bus->key;
+}
+
+const char *hub_bus_signing_cert_url(hub_bus *bus)
+{
+    return hub_bus_signing_key(bus) ? bus->cert_url : NULL;
+}
+
+int hub_bus_sns_prepare(hub_bus *bus, const struct hub_notification *n, struct hub_bus_sns *s)
 {
     int confirm = n->token != NULL;
-    char seq[24];
-    char *url = NULL;
     int rc;
-    struct hub_sns_message m = {
+
+    memset(s, 0, sizeof *s);
+    if (!hub_bus_signing_key(bus)) return HUB_EIO;
+    if (!(s->message = hub_strndup(n->message ? n->message : "", n->message_len)))
+        return HUB_ENOMEM;
+    s->m = (struct hub_sns_message){
         .type = confirm ? HUB_SNS_SUBSCRIPTION_CONFIRMATION : HUB_SNS_NOTIFICATION,
         .message_id = n->message_id,
         .topic_arn = n->topic_arn,
         .subject = confirm ? NULL : n->subject,
-        .message = n->message,
+        .message = s->message,
         .timestamp_ms = (int64_t)n->timestamp_ms,
         .token = n->token,
         .attributes = confirm ? NULL : n->attributes,
     };
     if (n->sequence_number && !confirm) {
-        snprintf(seq, sizeof seq, "%020" PRIu64, n->sequence_number);
-        m.sequence_number = seq;
+        snprintf(s->seq, sizeof s->seq, "%020" PRIu64, n->sequence_number);
+        s->m.sequence_number = s->seq;
     }
     if (confirm)
-        rc = hub_sns_subscribe_url(bus->public_url, n->topic_arn, n->token, &url);
+        rc = hub_sns_subscribe_url(bus->public_url, n->topic_arn, n->token, &s->url);
     else
         rc = n->subscription_arn
-                 ? hub_sns_unsubscribe_url(bus->public_url, n->subscription_arn, &url)
+                 ? hub_sns_unsubscribe_url(bus->public_url, n->subscription_arn, &s->url)
                  : 0;
-    if (rc) return rc;
+    if (rc) {
+        hub_bus_sns_release(s);
+        return rc;
+    }
     if (confirm)
-        m.subscribe_url = url;
+        s->m.subscribe_url = s->url;
     else
-        m.unsubscribe_url = url;
-    struct hub_sns_signer signer = {
+        s->m.unsubscribe_url = s->url;
+    s->signer = (struct hub_sns_signer){
         .secret = (const uint8_t *)bus->secret,
         .secret_len = strlen(bus->secret),
+        .key = bus->key,
+        .version = n->signature_version == 2 ? 2 : 1,
         .signing_cert_url = bus->cert_url,
     };
-    rc = hub_sns_envelope_build(&m, &signer, out, len);
-    hub_free(url);
+    return 0;
+}
+
+void hub_bus_sns_release(struct hub_bus_sns *s)
+{
+    hub_free(s->url);
+    hub_free(s->message);
+    memset(s, 0, sizeof *s);
+}
+
+int hub_bus_envelope(hub_bus *bus, const struct hub_notification *n, char **out, size_t *len)
+{
+    struct hub_bus_sns s;
+    int rc = hub_bus_sns_prepare(bus, n, &s);
+
+    if (rc) return rc;
+    rc = hub_sns_envelope_build(&s.m, &s.signer, out, len);
+    hub_bus_sns_release(&s);
     return rc;
 }

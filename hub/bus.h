@@ -38,6 +38,8 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "sns_envelope.h"
 #include <uv.h>
 
 #include "hub_err.h"
@@ -419,6 +421,11 @@ void hub_sub_config_clear(struct hub_sub_config *cfg);
 #define HUB_PROTO_HTTP "http"
 #define HUB_PROTO_HTTPS "https"
 #define HUB_PROTO_ROOM "room"
+/* Mobile push and SMS (SNS's own): "application" takes a platform endpoint ARN
+ * (arn:aws:sns:<region>:<account>:endpoint/<platform>/<app>/<id>) and "sms" a phone number
+ * (hub_bus_phone_valid). Standard topics only; handed to the mobile hook. */
+#define HUB_PROTO_APPLICATION "application"
+#define HUB_PROTO_SMS "sms"
 
 /* A subscription as a store reports it; borrowed for the duration of the callback. */
 struct hub_subscription {
@@ -463,10 +470,11 @@ typedef void (*hub_sub_cb)(void *ud, int err, const struct hub_subscription *sub
 typedef void (*hub_sub_list_cb)(void *ud, int err, const struct hub_subscription *subs, size_t n);
 typedef void (*hub_publish_cb)(void *ud, int err, const struct hub_publish_result *results,
                                size_t n);
-/* The store's publish answer: the results and the topic's confirmed subscriptions at that moment,
- * for the bus to fan out to. */
+/* The store's publish answer: the results, the topic's confirmed subscriptions at that moment and
+ * its SignatureVersion attribute (NULL when not set), for the bus to fan out to. */
 typedef void (*hub_topic_publish_cb)(void *ud, int err, const struct hub_publish_result *results,
-                                     size_t n, const struct hub_subscription *subs, size_t nsubs);
+                                     size_t n, const struct hub_subscription *subs, size_t nsubs,
+                                     const char *signature_version);
 
 /* ---- topics: the store interface ----------------------------------------------------------------
  */
@@ -520,8 +528,13 @@ struct hub_bus_options {
     const char *account;        /* default "000000000000" */
     const char *public_url;     /* base of UnsubscribeURL/SubscribeURL in SNS envelopes, default
                                  * "http://localhost:3000" */
-    const char *signing_secret; /* HMAC key of envelope signatures (sns_envelope.h); NULL: empty */
-    const char *signing_cert_url; /* SigningCertURL; NULL: "" */
+    const char *signing_secret; /* HMAC key of X-Hubbub-Signature (sns_envelope.h); NULL: empty */
+    /* The RSA key envelopes are signed with (sns_key.h; the bus takes a reference). NULL: the bus
+     * generates one when it first needs it (hub_bus_signing_key). */
+    hub_sns_key *signing_key;
+    /* SigningCertURL; NULL: the key's certificate under public_url's origin
+     * (hub_sns_key_cert_url). */
+    const char *signing_cert_url;
 };
 
 /* A notification for a sink (HTTP or room). Borrowed for the duration of the hook call. */
@@ -540,6 +553,8 @@ struct hub_notification {
     const char *group_id; /* FIFO topics */
     const char *dedup_id;
     uint64_t sequence_number;
+    const char *message_structure; /* "json" when published with MessageStructure=json, else NULL */
+    int signature_version;         /* the topic's SignatureVersion: 1 (also for 0) or 2 */
 };
 
 /* Room hook: a message for the sockets of room in namespace nsp. body is the raw message when the
@@ -553,6 +568,10 @@ typedef void (*hub_bus_room_sink)(void *ud, const char *nsp, const char *room, c
  * subscriptions and for the SubscriptionConfirmation of a new http(s) subscription. */
 typedef void (*hub_bus_http_sink)(void *ud, const struct hub_subscription *sub,
                                   const struct hub_notification *n);
+/* Mobile hook: a notification for an "application" or "sms" subscription (n->message is the
+ * message for the endpoint's platform, or for "sms", under MessageStructure=json). */
+typedef void (*hub_bus_mobile_sink)(void *ud, const struct hub_subscription *sub,
+                                    const struct hub_notification *n);
 
 /* Returns a new bus on loop that owns the two stores (destroyed with it), or NULL (the stores are
  * then still the caller's). opts may be NULL (defaults); its strings are copied. */
@@ -568,6 +587,8 @@ uv_loop_t *hub_bus_loop(const hub_bus *bus);
  * without an HTTP hook http(s) subscriptions stay pending and get nothing. */
 void hub_bus_set_room_sink(hub_bus *bus, hub_bus_room_sink fn, void *ud);
 void hub_bus_set_http_sink(hub_bus *bus, hub_bus_http_sink fn, void *ud);
+/* Without a mobile hook "application" and "sms" deliveries are dropped. */
+void hub_bus_set_mobile_sink(hub_bus *bus, hub_bus_mobile_sink fn, void *ud);
 
 /* ARNs, written to buf (NUL-terminated; HUB_ETOOBIG when len is too small). */
 int hub_bus_queue_arn(const hub_bus *bus, const char *name, char *buf, size_t len);
@@ -643,6 +664,14 @@ int hub_bus_subscriptions_list(hub_bus *bus, const char *topic, hub_sub_list_cb 
  * checks as hub_bus_send(), plus INVALID_PARAMETER for a bad MessageStructure=json message. */
 int hub_bus_publish(hub_bus *bus, const char *topic, const struct hub_publish_entry *entries,
                     size_t n, hub_publish_cb cb, void *ud);
+/* Checks one entry as hub_bus_publish does (message text, subject, attributes, size, FIFO ids,
+ * MessageStructure=json with a "default" string and string values only). Returns 0 with
+ * *structure a new reference to the parsed MessageStructure object (NULL without one), or
+ * INVALID_PARAMETER / HUB_ENOMEM. For publishes that bypass topics (SNS's direct publish). */
+int hub_bus_publish_check(const struct hub_publish_entry *e, json_t **structure);
+/* The message for key (a protocol, or a mobile platform) in a MessageStructure=json object: its
+ * string under key, else under "default". Borrowed from structure; *len its length. */
+const char *hub_bus_structure_message(const json_t *structure, const char *key, size_t *len);
 
 /* ---- SQS/SNS attribute names <-> configurations (for the wire APIs) -----------------------------
  */
@@ -667,11 +696,31 @@ int hub_sub_config_parse(struct hub_sub_config *cfg, const json_t *attrs, const 
 int hub_subscription_attributes(const hub_bus *bus, const struct hub_subscription *sub,
                                 json_t **out);
 
-/* The SNS JSON envelope of n (a Notification or a SubscriptionConfirmation), as sns_envelope.h
- * builds it, signed with the bus's signing secret, with UnsubscribeURL/SubscribeURL under the bus's
- * public_url. Returns 0 with a new NUL-terminated body in *out (hub_free) and its length in *len,
- * HUB_EINVAL or HUB_ENOMEM. */
-int hub_bus_envelope(const hub_bus *bus, const struct hub_notification *n, char **out, size_t *len);
+/* The key the bus signs envelopes with (borrowed; it lives as long as the bus): the one
+ * hub_bus_options gave, else one generated on the first call. NULL when that failed. */
+const hub_sns_key *hub_bus_signing_key(hub_bus *bus);
+/* The SigningCertURL of the bus's envelopes (borrowed), or NULL as hub_bus_signing_key. */
+const char *hub_bus_signing_cert_url(hub_bus *bus);
+
+/* What the bus signs for notification n: the SNS message (a Notification, or a
+ * SubscriptionConfirmation when n has a token) with UnsubscribeURL/SubscribeURL under the bus's
+ * public_url, and the signer (the bus's secret, key and SigningCertURL, n's SignatureVersion).
+ * hub_bus_sns_prepare copies what it needs: n may go once it returns. */
+struct hub_bus_sns {
+    struct hub_sns_message m;
+    struct hub_sns_signer signer;
+    char seq[24];
+    char *url, *message; /* owned */
+};
+/* Fills s for n. Returns 0 (release s with hub_bus_sns_release), HUB_EIO (no signing key) or
+ * HUB_ENOMEM; on failure there is nothing to release. */
+int hub_bus_sns_prepare(hub_bus *bus, const struct hub_notification *n, struct hub_bus_sns *s);
+void hub_bus_sns_release(struct hub_bus_sns *s);
+
+/* The SNS JSON envelope of n, as sns_envelope.h builds it from hub_bus_sns_prepare's message and
+ * signer. Returns 0 with a new NUL-terminated body in *out (hub_free) and its length in *len,
+ * HUB_EINVAL, HUB_EIO or HUB_ENOMEM. */
+int hub_bus_envelope(hub_bus *bus, const struct hub_notification *n, char **out, size_t *len);
 
 /* ---- helpers for store implementations ----------------------------------------------------------
  */
@@ -686,6 +735,13 @@ size_t hub_bus_message_size(size_t body_len, const json_t *attributes);
 /* 1 when name is a valid queue name (topic 0: 1-80 characters) or topic name (topic 1: 1-256) of
  * [A-Za-z0-9_-], optionally ending in ".fifo". */
 int hub_bus_name_valid(const char *name, int topic);
+/* 1 when s is a phone number SNS takes (E.164 as SNS and LocalStack check it: an optional '+',
+ * then 2 to 15 digits, the first not 0). */
+int hub_bus_phone_valid(const char *s);
+/* The platform of a platform endpoint ARN "arn:aws:sns:<region>:<account>:endpoint/<platform>/
+ * <app>/<id>" (every part non-empty, no more '/') into buf. Returns 0, or -1 when arn is not one
+ * (or the platform does not fit). */
+int hub_bus_endpoint_platform(const char *arn, char *buf, size_t len);
 
 /* Receipt handles as the in-memory store makes them: base64url of (queue incarnation, message id,
  * receive number), 43 characters. Decode returns 0 or RECEIPT_HANDLE_IS_INVALID. */

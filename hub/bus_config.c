@@ -572,7 +572,12 @@ static void parsed_clear(struct hub_bus_config *c)
     hub_free(c->signing_secret);
     hub_free(c->public_url);
     hub_free(c->signing_cert_url);
+    hub_free(c->signing_key_file);
+    hub_free(c->signing_cert_file);
+    hub_sns_key_unref(c->signing_key);
     c->region = c->account = c->signing_secret = c->public_url = c->signing_cert_url = NULL;
+    c->signing_key_file = c->signing_cert_file = NULL;
+    c->signing_key = NULL;
     for (size_t i = 0; i < c->nqueues; i++)
         hub_queue_def_clear(&c->queues[i]);
     hub_free(c->queues);
@@ -648,7 +653,28 @@ static const struct def_key option_keys[] = {
     {"signingSecret", apply_string, BO(signing_secret), 0, 0},
     {"publicUrl", apply_string, BO(public_url), 0, 0},
     {"signingCertUrl", apply_string, BO(signing_cert_url), 0, 0},
+    {"signingKeyFile", apply_string, BO(signing_key_file), 0, 0},
+    {"signingCertFile", apply_string, BO(signing_cert_file), 0, 0},
 };
+
+/* bus.signingKeyFile + bus.signingCertFile: read and checked now, so a bad file stops the hub at
+ * start with the key that names it. */
+static int load_signing_key(struct hub_bus_config *c, struct hub_bus_error *e)
+{
+    char msg[sizeof e->msg];
+    int bad_cert, rc;
+
+    if (!c->signing_key_file && !c->signing_cert_file) return 0;
+    if (!c->signing_key_file)
+        return fail_at(e, "signingCertFile", "needs \"signingKeyFile\" (the certificate's key)");
+    if (!c->signing_cert_file)
+        return fail_at(e, "signingKeyFile", "needs \"signingCertFile\" (the key's certificate)");
+    rc = hub_sns_key_load(c->signing_key_file, c->signing_cert_file, &c->signing_key, &bad_cert,
+                          msg, sizeof msg);
+    if (rc == HUB_ENOMEM) return nomem(e);
+    if (rc) return fail_at(e, bad_cert ? "signingCertFile" : "signingKeyFile", "%s", msg);
+    return 0;
+}
 
 static const struct hub_queue_def *find_queue(void *ud, const char *name)
 {
@@ -687,6 +713,7 @@ static int parse_all(struct hub_bus_config *c, struct hub_bus_error *e)
         if (c->public_url && strncmp(c->public_url, "http://", 7) != 0 &&
             strncmp(c->public_url, "https://", 8) != 0)
             return fail_at(e, "publicUrl", "must be an http:// or https:// URL");
+        if ((rc = load_signing_key(c, e))) return rc;
         pop(e);
     }
     if ((j = c->json[SLOT_QUEUES])) {

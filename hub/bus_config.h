@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "sns_key.h"
 
 #define HUB_BUS_ERROR_DEPTH 8
 
@@ -96,6 +97,8 @@ struct hub_bus_config {
     json_t *json[4]; /* the values of "bus", "queues", "topics", "bridges" as given */
     /* Filled by hub_bus_config_finish(): */
     char *region, *account, *signing_secret, *public_url, *signing_cert_url; /* "bus" */
+    char *signing_key_file, *signing_cert_file; /* "bus": PEM files of the SNS signing key */
+    hub_sns_key *signing_key;                   /* loaded from them (a reference), or NULL */
     struct hub_queue_def *queues;
     size_t nqueues;
     struct hub_topic_def *topics;

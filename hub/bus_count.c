@@ -493,7 +493,8 @@ static int t_sub_list(void *self, const char *topic, hub_sub_list_cb cb, void *u
 }
 
 static void on_t_published(void *ud, int err, const struct hub_publish_result *results, size_t n,
-                           const struct hub_subscription *subs, size_t nsubs)
+                           const struct hub_subscription *subs, size_t nsubs,
+                           const char *signature_version)
 {
     struct tcall k = *(struct tcall *)ud;
     struct hub_topic_counts *tc;
@@ -507,7 +508,7 @@ static void on_t_published(void *ud, int err, const struct hub_publish_result *r
             }
         }
     }
-    k.cb.publish(k.ud, err, results, n, subs, nsubs);
+    k.cb.publish(k.ud, err, results, n, subs, nsubs, signature_version);
 }
 
 static int t_publish(void *self, const char *topic, const struct hub_publish_entry *entries,

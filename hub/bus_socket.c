@@ -16,10 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws_config.h"
 #include "hub_alloc.h"
 #include "log.h"
 #include "map.h"
 #include "sns_envelope.h"
+#include "sns_key.h"
 
 #define MAX_NAME 300
 
@@ -78,11 +80,10 @@ struct hub_bus_socket {
     hub_http_delivery *http;
     int started, stopped;
     char *public_url;
-    const char *secret, *cert_url; /* borrowed from cfg->bus */
-    struct hub_map nsps;           /* name -> struct nsp_info */
-    struct hub_map bridges;        /* "<nsp>\n<event>" -> struct bridge */
-    struct hub_map rooms;          /* "<topic>\n<endpoint>" -> struct room_event */
-    struct hub_map socks;          /* "<nsp>\n<sid>" -> struct sock_state */
+    struct hub_map nsps;    /* name -> struct nsp_info */
+    struct hub_map bridges; /* "<nsp>\n<event>" -> struct bridge */
+    struct hub_map rooms;   /* "<topic>\n<endpoint>" -> struct room_event */
+    struct hub_map socks;   /* "<nsp>\n<sid>" -> struct sock_state */
 };
 
 /* ---- small helpers ---- */
@@ -1627,49 +1628,23 @@ static void on_http_notification(void *ud, const struct hub_subscription *sub,
                                  const struct hub_notification *n)
 {
     hub_bus_socket *bs = ud;
-    int confirm = n->token != NULL, rc = HUB_ENOMEM;
-    char seq[24], *url = NULL, *content_type = NULL, err[200];
-    char *message = hub_strndup(n->message, n->message_len);
+    int rc = HUB_ENOMEM;
+    char *content_type = NULL, err[200];
     struct http_msg *m = hub_calloc(1, sizeof *m);
     struct hub_http_retry_policy policy;
+    struct hub_bus_sns sns;
 
-    if (!bs->http || !message || !m) goto out;
+    if (!bs->http || !bs->bus || !m) goto out;
     m->bs = bs;
-    if (!confirm) m->dlq = sub_dlq(sub);
+    if (!n->token) m->dlq = sub_dlq(sub);
     hub_http_retry_policy_default(&policy);
     const char *dp = json_string_value(json_object_get(sub->extra, "DeliveryPolicy"));
     if (dp && hub_http_retry_policy_parse(&policy, dp, strlen(dp), &content_type, err, sizeof err))
         hub_log(HUB_LOG_WARN, "bus: %s: DeliveryPolicy: %s", sub->endpoint, err);
-    struct hub_sns_message sm = {
-        .type = confirm ? HUB_SNS_SUBSCRIPTION_CONFIRMATION : HUB_SNS_NOTIFICATION,
-        .message_id = n->message_id,
-        .topic_arn = n->topic_arn,
-        .subject = confirm ? NULL : n->subject,
-        .message = message,
-        .timestamp_ms = (int64_t)n->timestamp_ms,
-        .token = n->token,
-        .attributes = confirm ? NULL : n->attributes,
-    };
-    if (n->sequence_number && !confirm) {
-        snprintf(seq, sizeof seq, "%020" PRIu64, n->sequence_number);
-        sm.sequence_number = seq;
-    }
-    if (confirm)
-        rc = hub_sns_subscribe_url(bs->public_url, n->topic_arn, n->token, &url);
-    else
-        rc = hub_sns_unsubscribe_url(bs->public_url, n->subscription_arn, &url);
-    if (rc) goto out;
-    if (confirm)
-        sm.subscribe_url = url;
-    else
-        sm.unsubscribe_url = url;
-    struct hub_sns_signer signer = {
-        .secret = (const uint8_t *)(bs->secret ? bs->secret : ""),
-        .secret_len = bs->secret ? strlen(bs->secret) : 0,
-        .signing_cert_url = bs->cert_url,
-    };
-    rc = hub_http_delivery_post_sns(bs->http, sub->endpoint, &sm, n->subscription_arn, sub->raw,
-                                    &signer, &policy, on_http_done, m);
+    if ((rc = hub_bus_sns_prepare(bs->bus, n, &sns))) goto out;
+    rc = hub_http_delivery_post_sns(bs->http, sub->endpoint, &sns.m, n->subscription_arn, sub->raw,
+                                    &sns.signer, &policy, on_http_done, m);
+    hub_bus_sns_release(&sns);
     if (rc == 0) m = NULL;
 out:
     if (rc) hub_log(HUB_LOG_WARN, "bus: cannot deliver to %s: %s", sub->endpoint, hub_strerror(rc));
@@ -1677,9 +1652,7 @@ out:
         hub_free(m->dlq);
         hub_free(m);
     }
-    hub_free(url);
     hub_free(content_type);
-    hub_free(message);
 }
 
 /* ---- the SNS confirmation route ---- */
@@ -1765,9 +1738,42 @@ static void on_route(void *ud, hub_httpx *x)
     hub_httpx_on_abort(x, on_route_abort, &c->op);
 }
 
+/* ---- the signing certificate route ---- */
+
+static void on_cert_route(void *ud, hub_httpx *x)
+{
+    hub_bus_socket *bs = ud;
+    const char *method = hub_httpx_method(x), *path = hub_httpx_path(x);
+    const char *name = path + strlen(HUB_SNS_CERT_PATH);
+    const hub_sns_key *key = bs->bus ? hub_bus_signing_key(bs->bus) : NULL;
+    static const char *const allow[] = {"Allow: GET, HEAD", NULL};
+    static const char *const cache[] = {"Cache-Control: public, max-age=86400", NULL};
+    static const char missing[] = "not found\n";
+
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+        hub_httpx_reply(x, 405, "text/plain", allow, "", 0);
+        return;
+    }
+    if (!key) {
+        route_reply(x, 503, "ServiceUnavailable", NULL);
+        return;
+    }
+    /* The fingerprinted name is the key's alone, so it may be cached; the alias follows the key. */
+    int fixed = strcmp(name, hub_sns_key_cert_name(key)) == 0;
+    if (!fixed && strcmp(name, HUB_SNS_CERT_ALIAS) != 0) {
+        hub_httpx_reply(x, 404, "text/plain", NULL, missing, sizeof missing - 1);
+        return;
+    }
+    size_t len;
+    const char *pem = hub_sns_key_cert_pem(key, &len);
+    hub_httpx_reply(x, 200, HUB_SNS_CERT_CONTENT_TYPE, fixed ? cache : NULL, pem, len);
+}
+
 int hub_bus_socket_add_routes(hub_bus_socket *bs, hub_routes *routes)
 {
-    return hub_routes_add(routes, HUB_BUS_SOCKET_ROUTE, 0, 0, on_route, bs);
+    int rc = hub_routes_add(routes, HUB_BUS_SOCKET_ROUTE, 0, 0, on_route, bs);
+    if (rc) return rc;
+    return hub_routes_add(routes, HUB_SNS_CERT_PATH, HUB_ROUTE_PREFIX, 0, on_cert_route, bs);
 }
 
 /* ---- life ---- */
@@ -1869,33 +1875,65 @@ static void on_config_created(void *ud, int err, const char *what, const char *s
     hub_free(s);
 }
 
+/* Where receivers fetch the signing certificate: bus.signingCertUrl as given; else under the base
+ * HTTP subscribers already reach the hub at (bus.publicUrl, which their SubscribeURL uses), or the
+ * AWS APIs' advertisedUrl when they share the hub's listener, or the hub's own address (own). */
+static int signing_cert_url(const hub_bus_socket *bs, const hub_sns_key *key, const char *own,
+                            char **out)
+{
+    const struct hub_bus_config *c = bs->cfg->bus;
+    const struct hub_aws_config *a = bs->cfg->aws;
+    const char *base = own;
+
+    if (c && c->signing_cert_url) return (*out = hub_strdup(c->signing_cert_url)) ? 0 : HUB_ENOMEM;
+    if (c && c->public_url)
+        base = c->public_url;
+    else if (a && a->enabled && a->port < 0 && a->advertised_url)
+        base = a->advertised_url;
+    return hub_sns_key_cert_url(key, base, out);
+}
+
 int hub_bus_socket_start(hub_bus_socket *bs, const struct hub_http_client_ops *client,
                          void *client_ctx, int port,
                          void (*done)(void *ud, int err, const char *what), void *ud)
 {
     hub_bus *bus = NULL;
     const struct hub_bus_config *c = bs->cfg->bus;
-    char url[300];
+    char url[300], *cert_url = NULL;
     if (bs->started) return HUB_ESTATE;
     const char *host = bs->cfg->host;
     if (!host || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0) host = "127.0.0.1";
     snprintf(url, sizeof url, strchr(host, ':') ? "http://[%s]:%d/bus" : "http://%s:%d/bus", host,
              port);
+    /* The key: the configured one (every node signs alike), else one of our own, made now. */
+    hub_sns_key *key = hub_sns_key_ref(c ? c->signing_key : NULL);
+    if (!key) {
+        int rc = hub_sns_key_generate(&key);
+        if (rc) {
+            hub_log(HUB_LOG_ERROR, "bus: cannot generate the SNS signing key: %s",
+                    hub_strerror(rc));
+            return rc;
+        }
+    }
     bs->public_url = hub_strdup(c && c->public_url ? c->public_url : url);
-    bs->secret = c ? c->signing_secret : NULL;
-    bs->cert_url = c ? c->signing_cert_url : NULL;
     struct start_ctx *s = hub_calloc(1, sizeof *s);
-    if (!bs->public_url || !s) goto fail_nomem;
+    if (!bs->public_url || !s || signing_cert_url(bs, key, url, &cert_url)) goto fail_nomem;
     s->done = done;
     s->ud = ud;
     struct hub_bus_options o = {
         .region = c ? c->region : NULL,
         .account = c ? c->account : NULL,
         .public_url = bs->public_url,
-        .signing_secret = bs->secret,
-        .signing_cert_url = bs->cert_url,
+        .signing_secret = c ? c->signing_secret : NULL,
+        .signing_key = key,
+        .signing_cert_url = cert_url,
     };
-    if (!bs->make_bus || !(bus = bs->make_bus(bs->loop, &o, bs->make_ud))) goto fail_nomem;
+    bus = bs->make_bus ? bs->make_bus(bs->loop, &o, bs->make_ud) : NULL;
+    hub_sns_key_unref(key); /* the bus holds it now */
+    key = NULL;
+    hub_free(cert_url);
+    cert_url = NULL;
+    if (!bus) goto fail_nomem;
     if (client) {
         struct hub_http_delivery_config hc = {
             .client = client, .client_ctx = client_ctx, .on_failed = on_http_failed, .hook_ud = bs};
@@ -1920,6 +1958,8 @@ int hub_bus_socket_start(hub_bus_socket *bs, const struct hub_http_client_ops *c
     }
     return 0;
 fail_nomem:
+    hub_sns_key_unref(key);
+    hub_free(cert_url);
     hub_free(s);
     hub_free(bs->public_url);
     bs->public_url = NULL;

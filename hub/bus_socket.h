@@ -67,16 +67,23 @@ hub_bus_socket *hub_bus_socket_new(hub_server *srv, const struct hub_config *cfg
 
 /* Adds GET HUB_BUS_SOCKET_ROUTE to routes: "?Action=ConfirmSubscription&TopicArn=..&Token=.."
  * confirms an http(s) subscription, "?Action=Unsubscribe&SubscriptionArn=.." removes one (SNS's
- * SubscribeURL and UnsubscribeURL). Returns 0, HUB_EEXISTS or HUB_ENOMEM. */
+ * SubscribeURL and UnsubscribeURL). And GET/HEAD under HUB_SNS_CERT_PATH (sns_key.h): the
+ * certificate envelopes are signed with, as its fingerprinted name (cacheable) and as
+ * HUB_SNS_CERT_ALIAS, PEM (503 before start, 404 for other names). Returns 0, HUB_EEXISTS or
+ * HUB_ENOMEM. */
 int hub_bus_socket_add_routes(hub_bus_socket *bs, hub_routes *routes);
 
 /* Makes the bus (owned from now on) and creates the config's queues, topics and subscriptions in
  * order; client (may be NULL: http(s) subscriptions then get nothing) is the HTTP client for
  * endpoint deliveries. port completes the default publicUrl (http://<host>:<port>/bus; host
- * 127.0.0.1 when listening on every address). done(ud, err, what) runs once, from the loop, when
+ * 127.0.0.1 when listening on every address). The bus signs envelopes with the config's key
+ * (bus.signingKeyFile) or one generated here, once; SigningCertURL is bus.signingCertUrl, else
+ * the key's certificate under bus.publicUrl's origin, aws.advertisedUrl's (when the AWS APIs share
+ * the hub's listener) or the hub's own address. done(ud, err, what) runs once, from the loop, when
  * the definitions exist (err 0) or one could not be created (what names it, borrowed for the
- * call). Returns 0, or HUB_ESTATE (started already), HUB_ENOMEM or the bus's error for the first
- * definition: then done never runs and there is no bus. */
+ * call). Returns 0, or HUB_ESTATE (started already), HUB_ENOMEM, HUB_EIO (no key could be
+ * generated) or the bus's error for the first definition: then done never runs and there is no
+ * bus. */
 int hub_bus_socket_start(hub_bus_socket *bs, const struct hub_http_client_ops *client,
                          void *client_ctx, int port,
                          void (*done)(void *ud, int err, const char *what), void *ud);

@@ -1,5 +1,5 @@
-/* sns_envelope.c - SNS's notification envelope, its HMAC signature, headers and confirmation
- * tokens.
+/* sns_envelope.c - SNS's notification envelope, its RSA signature (sns_key.h), headers and
+ * confirmation tokens.
  *
  * The layout copies what SNS sends (Jackson's pretty printer with " : " separators, two-space
  * indent, MessageAttributes written compactly one per line); strings are escaped as Jackson escapes
@@ -14,7 +14,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "b64.h"
 #include "hub_alloc.h"
 #include "hub_err.h"
 #include "http_delivery.h"
@@ -315,16 +314,20 @@ int hub_sns_string_to_sign(const struct hub_sns_message *m, char **out, size_t *
     return 0;
 }
 
-/* base64(HMAC-SHA256(secret, text)) into sig (45 bytes). */
-static int sign_text(const uint8_t *secret, size_t secret_len, const char *text, size_t len,
-                     char sig[45])
+/* Signs m's string-to-sign as SignatureVersion s->version does, into a new string in *sig. */
+static int sign_message(const struct hub_sns_message *m, const char *message, const char *ts,
+                        const struct hub_sns_signer *s, char **sig)
 {
-    uint8_t mac[32];
-    int rc = hub_sns_hmac_sha256(secret, secret_len, text, len, mac);
+    struct buf b = {0};
+    int version = s && s->version ? s->version : 1;
+    int rc;
 
-    if (rc) return rc;
-    sig[b64_encode(mac, sizeof mac, sig)] = '\0';
-    return 0;
+    *sig = NULL;
+    if (!s || !s->key) return HUB_EINVAL;
+    rc = string_to_sign(m, message, ts, &b);
+    if (!rc) rc = hub_sns_key_sign(s->key, version, b.p, b.len, sig);
+    hub_free(b.p);
+    return rc;
 }
 
 static int put_attributes(struct buf *b, const json_t *attrs)
@@ -364,9 +367,9 @@ static int put_attributes(struct buf *b, const json_t *attrs)
 int hub_sns_envelope_build(const struct hub_sns_message *m, const struct hub_sns_signer *s,
                            char **out, size_t *out_len)
 {
-    struct buf b = {0}, sts = {0};
+    struct buf b = {0};
     const char *message;
-    char *owned = NULL, ts[25], sig[45];
+    char *owned = NULL, *sig = NULL, ts[25], version[2] = "1";
     const char *cert = s && s->signing_cert_url ? s->signing_cert_url : "";
     int fifo, rc;
 
@@ -376,10 +379,9 @@ int hub_sns_envelope_build(const struct hub_sns_message *m, const struct hub_sns
     fifo = m->type == HUB_SNS_NOTIFICATION && m->sequence_number;
 
     if (!fifo) {
-        rc = string_to_sign(m, message, ts, &sts);
-        if (!rc) rc = sign_text(s ? s->secret : NULL, s ? s->secret_len : 0, sts.p, sts.len, sig);
-        hub_free(sts.p);
+        rc = sign_message(m, message, ts, s, &sig);
         if (rc) goto fail;
+        version[0] = s->version == 2 ? '2' : '1';
     }
 
     puts_(&b, "{\n");
@@ -403,7 +405,7 @@ int hub_sns_envelope_build(const struct hub_sns_message *m, const struct hub_sns
         put_line(&b, "Timestamp", ts);
         if (!fifo) {
             puts_(&b, ",\n");
-            put_line(&b, "SignatureVersion", HUB_SNS_SIGNATURE_VERSION);
+            put_line(&b, "SignatureVersion", version);
             puts_(&b, ",\n");
             put_line(&b, "Signature", sig);
             puts_(&b, ",\n");
@@ -427,7 +429,7 @@ int hub_sns_envelope_build(const struct hub_sns_message *m, const struct hub_sns
         puts_(&b, ",\n");
         put_line(&b, "Timestamp", ts);
         puts_(&b, ",\n");
-        put_line(&b, "SignatureVersion", HUB_SNS_SIGNATURE_VERSION);
+        put_line(&b, "SignatureVersion", version);
         puts_(&b, ",\n");
         put_line(&b, "Signature", sig);
         puts_(&b, ",\n");
@@ -438,12 +440,14 @@ int hub_sns_envelope_build(const struct hub_sns_message *m, const struct hub_sns
     rc = b.err;
     if (rc) goto fail;
     hub_free(owned);
+    hub_free(sig);
     *out = b.p;
     if (out_len) *out_len = b.len;
     return 0;
 
 fail:
     hub_free(owned);
+    hub_free(sig);
     hub_free(b.p);
     return rc;
 }
@@ -455,15 +459,14 @@ static const char *get_str(const json_t *o, const char *k)
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-int hub_sns_envelope_verify(const char *body, size_t len, const uint8_t *secret, size_t secret_len)
+int hub_sns_envelope_verify(const char *body, size_t len, const char *cert_pem, size_t cert_len)
 {
     struct hub_sns_message m;
     json_t *root;
-    const char *type, *sig, *version, *ts;
+    const char *type, *sig, *ts;
     struct buf b = {0};
-    char want[45];
     size_t failures = hub_alloc_failures();
-    int rc;
+    int version, rc;
 
     root = json_loadb(body, len, 0, NULL);
     if (hub_alloc_failures() != failures) {
@@ -477,7 +480,7 @@ int hub_sns_envelope_verify(const char *body, size_t len, const uint8_t *secret,
     memset(&m, 0, sizeof m);
     type = get_str(root, "Type");
     sig = get_str(root, "Signature");
-    version = get_str(root, "SignatureVersion");
+    version = hub_sns_signature_version(get_str(root, "SignatureVersion"));
     ts = get_str(root, "Timestamp");
     m.message_id = get_str(root, "MessageId");
     m.topic_arn = get_str(root, "TopicArn");
@@ -497,26 +500,11 @@ int hub_sns_envelope_verify(const char *body, size_t len, const uint8_t *secret,
         goto out;
     if (m.type != HUB_SNS_NOTIFICATION && (!m.token || !m.subscribe_url)) goto out;
     rc = HUB_EINVAL;
-    if (!sig || !version || strcmp(version, HUB_SNS_SIGNATURE_VERSION)) goto out;
-
+    /* A validator insists on the version being present: "1" or "2". */
+    if (!sig || !get_str(root, "SignatureVersion") || !version) goto out;
     /* Rebuild from the received Timestamp text rather than re-formatting it. */
-    put_sign_pair(&b, "Message", m.message);
-    put_sign_pair(&b, "MessageId", m.message_id);
-    if (m.type == HUB_SNS_NOTIFICATION) {
-        if (m.subject) put_sign_pair(&b, "Subject", m.subject);
-    } else {
-        put_sign_pair(&b, "SubscribeURL", m.subscribe_url);
-    }
-    put_sign_pair(&b, "Timestamp", ts);
-    if (m.type != HUB_SNS_NOTIFICATION) put_sign_pair(&b, "Token", m.token);
-    put_sign_pair(&b, "TopicArn", m.topic_arn);
-    put_sign_pair(&b, "Type", type);
-    if (b.err) {
-        rc = b.err;
-        goto out;
-    }
-    rc = sign_text(secret, secret_len, b.p, b.len, want);
-    if (!rc) rc = same(want, sig) ? 0 : HUB_EINVAL;
+    rc = string_to_sign(&m, m.message, ts, &b);
+    if (!rc) rc = hub_sns_cert_verify(cert_pem, cert_len, version, b.p, b.len, sig);
 out:
     hub_free(b.p);
     json_decref(root);

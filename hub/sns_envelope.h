@@ -3,11 +3,11 @@
  * confirmation tokens.
  *
  * The envelope is byte-for-byte SNS's layout: pretty-printed, keys in SNS's order, `"Key" :
- * "value"`. Hubbub cannot sign with an AWS certificate, so Signature is base64(HMAC-SHA256(secret,
- * string-to-sign)) where string-to-sign is SNS's canonical "Key\nvalue\n" text; SignatureVersion is
- * "2". A receiver holding the shared secret verifies either that field or the X-Hubbub-Signature
- * header, an HMAC-SHA256 over the exact bytes of the POST body. docs/BUS-HTTP.md documents both for
- * receivers.
+ * "value"`. It is signed as SNS signs it: Signature is base64 of an RSA signature (SignatureVersion
+ * "1": SHA1withRSA, SNS's default; "2": SHA256withRSA) over SNS's canonical "Key\nvalue\n"
+ * string-to-sign, made with the key of sns_key.h whose certificate SigningCertURL names, so SNS
+ * message validators accept it. Besides, the X-Hubbub-Signature header carries an HMAC-SHA256 of
+ * the exact POST body under a shared secret. docs/BUS-HTTP.md documents both for receivers.
  *
  * Every function here is synchronous; nothing does I/O. */
 #ifndef HUB_SNS_ENVELOPE_H
@@ -17,6 +17,8 @@
 #include <stdint.h>
 
 #include <jansson.h>
+
+#include "sns_key.h"
 
 struct hub_http_header; /* http_delivery.h */
 
@@ -45,16 +47,17 @@ struct hub_sns_message {
     const json_t *attributes;
 };
 
-/* The signing side of the hub's configuration. secret may be empty (then signatures are still
- * produced, with an empty key, which is what "no secret configured" means: present but not secret).
- */
+/* The signing side of the hub's configuration, borrowed for the call it is given to. */
 struct hub_sns_signer {
+    /* X-Hubbub-Signature's HMAC key; may be empty (signatures are still produced, with an empty
+     * key, which is what "no secret configured" means: present but not secret). */
     const uint8_t *secret;
     size_t secret_len;
+    const hub_sns_key *key;       /* signs Signature; required for envelopes that carry one */
+    int version;                  /* SignatureVersion: 1 (SHA1withRSA; 0 means 1) or 2 (SHA256) */
     const char *signing_cert_url; /* SigningCertURL value; NULL = "" */
 };
 
-#define HUB_SNS_SIGNATURE_VERSION "2"
 #define HUB_SNS_SIGNATURE_HEADER "X-Hubbub-Signature"
 /* "sha256=" + 64 hex digits + NUL */
 #define HUB_SNS_SIGNATURE_HEADER_SIZE 72
@@ -72,17 +75,22 @@ int hub_sns_hmac_sha256(const void *key, size_t key_len, const void *data, size_
  * HUB_ENOMEM. */
 int hub_sns_string_to_sign(const struct hub_sns_message *m, char **out, size_t *out_len);
 
-/* Builds the envelope JSON for m, signed with s. As SNS does, a FIFO notification (sequence_number
- * set) carries no SignatureVersion, Signature or SigningCertURL. Returns 0 with a new
- * NUL-terminated body in *out (hub_free) and its length in *out_len, HUB_EINVAL (missing required
- * field, malformed attributes, a string that is not UTF-8), or HUB_ENOMEM. */
+/* Builds the envelope JSON for m, signed with s (s->key under s->version). As SNS does, a FIFO
+ * notification (sequence_number set) carries no SignatureVersion, Signature or SigningCertURL.
+ * Returns 0 with a new NUL-terminated body in *out (hub_free) and its length in *out_len,
+ * HUB_EINVAL (missing required field or signing key, a SignatureVersion other than 1 or 2,
+ * malformed attributes, a string that is not UTF-8), HUB_EIO (the crypto library failed) or
+ * HUB_ENOMEM. */
 int hub_sns_envelope_build(const struct hub_sns_message *m, const struct hub_sns_signer *s,
                            char **out, size_t *out_len);
 
-/* Checks the Signature field of an envelope body (as a receiver would): parses it, rebuilds the
- * string-to-sign from its fields and compares in constant time. Returns 0 when valid, HUB_EPARSE
- * (not an envelope), HUB_EINVAL (bad signature or SignatureVersion), or HUB_ENOMEM. */
-int hub_sns_envelope_verify(const char *body, size_t len, const uint8_t *secret, size_t secret_len);
+/* Checks the Signature field of an envelope body as an SNS message validator does, with the PEM
+ * certificate (cert_len bytes) the receiver fetched from its SigningCertURL: parses the body,
+ * rebuilds the string-to-sign from its fields and verifies the RSA signature with the digest its
+ * SignatureVersion names. Returns 0 when valid, HUB_EPARSE (not an envelope), HUB_EINVAL (bad or
+ * missing signature, a SignatureVersion other than "1" or "2", a malformed certificate), or
+ * HUB_ENOMEM. The certificate's origin is the caller's to check (SigningCertURL's host). */
+int hub_sns_envelope_verify(const char *body, size_t len, const char *cert_pem, size_t cert_len);
 
 /* Writes "sha256=<64 lowercase hex>" (the X-Hubbub-Signature value) for the exact body bytes into
  * out. Returns 0 or HUB_EIO. */

@@ -10,7 +10,7 @@ PACKAGES=(
   build-essential pkg-config
   libwebsockets-dev libjansson-dev libuv1-dev libhiredis-dev libmsgpack-dev libssl-dev libcrypt-dev
   redis-server
-  python3 python3-socketio python3-websocket python3-requests
+  python3 python3-socketio python3-websocket python3-requests python3-cryptography
   awscli python3-boto3
   clang libclang-rt-14-dev
   chromium

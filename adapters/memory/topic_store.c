@@ -8,6 +8,7 @@
  * loop through a uv_idle handle, never run inside the call. */
 #include "memory.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -851,7 +852,8 @@ struct done_pub {
     char *ids[HUB_BUS_BATCH_MAX];
     char msg_ids[HUB_BUS_BATCH_MAX][HUB_BUS_UUID_LEN + 1];
     char *dedup[HUB_BUS_BATCH_MAX];
-    struct done_subs subs; /* only its n and s */
+    struct done_subs subs;     /* only its n and s */
+    char signature_version[8]; /* the topic's SignatureVersion attribute, "" when not set */
 };
 
 static void run_pub(struct done *base)
@@ -862,9 +864,10 @@ static void run_pub(struct done *base)
     for (size_t i = 0; v && i < d->subs.n; i++)
         if (!d->subs.s[i].u->dead) snap_view(&d->subs.s[i], &v[nsubs++]);
     if (d->err)
-        d->cb(d->ud, d->err, NULL, 0, NULL, 0);
+        d->cb(d->ud, d->err, NULL, 0, NULL, 0, NULL);
     else
-        d->cb(d->ud, 0, d->r, d->n, v, nsubs);
+        d->cb(d->ud, 0, d->r, d->n, v, nsubs,
+              d->signature_version[0] ? d->signature_version : NULL);
     hub_free(v);
     for (size_t i = 0; i < d->subs.n; i++)
         snap_release(&d->subs.s[i]);
@@ -975,6 +978,8 @@ static int mt_publish(void *self, const char *topic, const struct hub_publish_en
             pub_free(d);
             return HUB_ENOMEM;
         }
+    const char *sv = json_string_value(json_object_get(t->cfg.extra, "SignatureVersion"));
+    if (sv) snprintf(d->signature_version, sizeof d->signature_version, "%s", sv);
     uint64_t now = mono(s);
     dedup_prune(t, now);
     for (size_t i = 0; i < n; i++)

@@ -814,10 +814,10 @@ const char hub_redis_store_lua[] =
     "end\n"
     /* ARGV: dedup window, the subscriptions version the caller has, n, then per entry: id,
      * dedup id, body hash, group. Reply: 0, version, the confirmed subscriptions (id, fields
-     * ...) or false when the caller's version is current, then per entry: err, id, sequence
-     * number, dedup id, duplicate. */
+     * ...) or false when the caller's version is current, the topic's SignatureVersion ('' when
+     * not set), then per entry: err, id, sequence number, dedup id, duplicate. */
     "function ops.publish()\n"
-    "  local h = redis.call('HMGET', TK, 'fifo', 'cdd', 'inc', 'ver')\n"
+    "  local h = redis.call('HMGET', TK, 'fifo', 'cdd', 'inc', 'ver', 'x:SignatureVersion')\n"
     "  if not h[1] then return {E_NF} end\n"
     "  local fifo = h[1] == '1'\n"
     "  local subs = false\n"
@@ -828,7 +828,7 @@ const char hub_redis_store_lua[] =
     "      if redis.call('HGET', sk(ids[i]), 'pend') == '0' then sub_reply(ids[i], subs) end\n"
     "    end\n"
     "  end\n"
-    "  local out = {0, h[4], subs}\n"
+    "  local out = {0, h[4], subs, h[5] or ''}\n"
     "  local window = ARGV[4]\n"
     "  local k = 7\n"
     "  for _ = 1, tonumber(ARGV[6]) do\n"

@@ -598,7 +598,8 @@ static void on_published(void *ud, redisReply *reply, int err)
     struct hub_publish_result r[HUB_BUS_BATCH_MAX];
     struct sublist *l = NULL;
     struct hub_subscription *v = NULL;
-    size_t base = 3;
+    const char *sigver = NULL;
+    size_t base = 4, sigver_len = 0;
     if (!st) {
         const redisReply *subs = rs_elem(reply, 2);
         const char *ver = rs_str(reply, 1, NULL);
@@ -613,6 +614,7 @@ static void on_published(void *ud, redisReply *reply, int err)
         }
     }
     if (!st && reply->elements < base + 5 * d->n) st = HUB_EIO;
+    if (!st) sigver = rs_str(reply, 3, &sigver_len);
     if (!st && l && l->n && !(v = hub_calloc(l->n, sizeof *v))) st = HUB_ENOMEM;
     for (size_t i = 0; !st && l && i < l->n; i++)
         subrec_view(&l->v[i], &v[i]);
@@ -631,9 +633,9 @@ static void on_published(void *ud, redisReply *reply, int err)
         if (r[i].err) r[i].message_id = NULL;
     }
     if (st)
-        d->cb.publish(d->ud, st, NULL, 0, NULL, 0);
+        d->cb.publish(d->ud, st, NULL, 0, NULL, 0, NULL);
     else
-        d->cb.publish(d->ud, 0, r, d->n, v, l ? l->n : 0);
+        d->cb.publish(d->ud, 0, r, d->n, v, l ? l->n : 0, sigver && sigver_len ? sigver : NULL);
     hub_free(v);
     sublist_unref(l);
     ctx_free(d);

@@ -11,6 +11,7 @@ const crypto = require("node:crypto");
 const http = require("node:http");
 const hubs = require("./lib/hub");
 const { ClientPool, sleep } = require("./lib/clients");
+const snsSig = require("./lib/sns");
 
 const sqsMod = require("@aws-sdk/client-sqs");
 const snsMod = require("@aws-sdk/client-sns");
@@ -579,6 +580,10 @@ describe("AWS SDK for JavaScript v3 against Hubbub", { skip: hubs.IS_REFERENCE &
         const confirmation = JSON.parse(got[0].body);
         assert.equal(confirmation.Type, "SubscriptionConfirmation");
         assert.equal(got[0].headers["x-amz-sns-message-type"], "SubscriptionConfirmation");
+        // Signed as SNS signs: RSA over the canonical string, the certificate at SigningCertURL
+        // (served by the hub), SignatureVersion 1 (SHA1withRSA) unless the topic says 2.
+        const cert = await snsSig.fetchCert(confirmation, url);
+        snsSig.assertSigned(confirmation, cert, 1);
         const pending = await sns.send(N("ListSubscriptionsByTopic", { TopicArn }));
         assert.equal(pending.Subscriptions[0].SubscriptionArn, "PendingConfirmation");
         const badToken = await rejects(sns.send(N("ConfirmSubscription", { TopicArn, Token: "0".repeat(64) })));
@@ -595,9 +600,290 @@ describe("AWS SDK for JavaScript v3 against Hubbub", { skip: hubs.IS_REFERENCE &
         assert.equal(last.headers["x-amz-sns-topic-arn"], TopicArn);
         const want = "sha256=" + crypto.createHmac("sha256", SECRET).update(last.body).digest("hex");
         assert.equal(last.headers["x-hubbub-signature"], want);
+        assert.equal(n.SigningCertURL, confirmation.SigningCertURL);
+        snsSig.assertSigned(n, cert, 1);
+
+        // SetTopicAttributes SignatureVersion 2: SHA256withRSA from the next message on.
+        await sns.send(N("SetTopicAttributes", { TopicArn, AttributeName: "SignatureVersion", AttributeValue: "2" }));
+        const attrs = await sns.send(N("GetTopicAttributes", { TopicArn }));
+        assert.equal(attrs.Attributes.SignatureVersion, "2");
+        const bad = await rejects(sns.send(N("SetTopicAttributes", { TopicArn, AttributeName: "SignatureVersion", AttributeValue: "3" })));
+        assert.equal(bad.name, "InvalidParameterException");
+        await sns.send(N("Publish", { TopicArn, Message: "to http, v2" }));
+        await wait(got.length + 1);
+        const n2 = JSON.parse(got[got.length - 1].body);
+        assert.equal(n2.Message, "to http, v2");
+        snsSig.assertSigned(n2, cert, 2);
+
+        // A topic created with SignatureVersion 2 signs its confirmations so too.
+        const v2 = await sns.send(N("CreateTopic", { Name: "t-http-v2", Attributes: { SignatureVersion: "2" } }));
+        const before = got.length;
+        await sns.send(N("Subscribe", { TopicArn: v2.TopicArn, Protocol: "http", Endpoint: `${endpoint}/v2` }));
+        await wait(before + 1);
+        const c2 = JSON.parse(got[before].body);
+        assert.equal(c2.Type, "SubscriptionConfirmation");
+        assert.equal(c2.TopicArn, v2.TopicArn);
+        snsSig.assertSigned(c2, cert, 2);
       } finally {
         server.close();
       }
+    });
+  });
+
+  describe("SNS mobile push, SMS and data protection (recorded, LocalStack's retrospection)", () => {
+    const topicArn = (name) => `arn:aws:sns:us-east-1:${ACCOUNT}:${name}`;
+    const retro = async (path, query = "", method = "GET") => {
+      const res = await fetch(`${url}/_aws/sns/${path}${query}`, { method });
+      if (method === "DELETE") {
+        assert.equal(res.status, 204);
+        return null;
+      }
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get("content-type"), /^application\/json/);
+      return res.json();
+    };
+    const pushes = async (arn) => (await retro("platform-endpoint-messages", `?endpointArn=${encodeURIComponent(arn)}`)).platform_endpoint_messages[arn];
+    const texts = async (phone) => (await retro("sms-messages", `?phoneNumber=${encodeURIComponent(phone)}`)).sms_messages[phone];
+
+    it("platform applications and endpoints: create, list, attributes, idempotency, deletes, typed errors", T, async () => {
+      const { PlatformApplicationArn: app } = await sns.send(N("CreatePlatformApplication", { Name: "js-app", Platform: "GCM", Attributes: { PlatformCredential: "api-key", EventEndpointCreated: topicArn("x") } }));
+      assert.equal(app, `arn:aws:sns:us-east-1:${ACCOUNT}:app/GCM/js-app`);
+      const apns = (await sns.send(N("CreatePlatformApplication", { Name: "js-ios", Platform: "APNS_SANDBOX", Attributes: { PlatformCredential: "key", PlatformPrincipal: "cert" } }))).PlatformApplicationArn;
+      const listed = (await sns.send(N("ListPlatformApplications", {}))).PlatformApplications;
+      const mine = listed.find((a) => a.PlatformApplicationArn === app);
+      assert.deepEqual(mine.Attributes, { Enabled: "true", EventEndpointCreated: topicArn("x") });
+      assert.ok(listed.some((a) => a.PlatformApplicationArn === apns));
+      // credentials are taken, never returned
+      let { Attributes } = await sns.send(N("GetPlatformApplicationAttributes", { PlatformApplicationArn: app }));
+      assert.equal(Attributes.PlatformCredential, undefined);
+      await sns.send(N("SetPlatformApplicationAttributes", { PlatformApplicationArn: app, Attributes: { SuccessFeedbackSampleRate: "50" } }));
+      ({ Attributes } = await sns.send(N("GetPlatformApplicationAttributes", { PlatformApplicationArn: app })));
+      assert.equal(Attributes.SuccessFeedbackSampleRate, "50");
+
+      const badPlatform = await rejects(sns.send(N("CreatePlatformApplication", { Name: "x", Platform: "NOKIA", Attributes: { PlatformCredential: "k" } })));
+      assert.equal(badPlatform.name, "InvalidParameterException");
+      const noPrincipal = await rejects(sns.send(N("CreatePlatformApplication", { Name: "x", Platform: "APNS", Attributes: { PlatformCredential: "k" } })));
+      assert.equal(noPrincipal.name, "InvalidParameterException");
+      const badName = await rejects(sns.send(N("CreatePlatformApplication", { Name: "no spaces", Platform: "GCM", Attributes: { PlatformCredential: "k" } })));
+      assert.equal(badName.name, "InvalidParameterException");
+      const missingApp = `arn:aws:sns:us-east-1:${ACCOUNT}:app/GCM/nope`;
+      const noApp = await rejects(sns.send(N("GetPlatformApplicationAttributes", { PlatformApplicationArn: missingApp })));
+      assert.equal(noApp.name, "NotFoundException");
+      assert.equal(noApp.$metadata.httpStatusCode, 404);
+      assert.equal((await rejects(sns.send(N("CreatePlatformEndpoint", { PlatformApplicationArn: missingApp, Token: "t" })))).name, "NotFoundException");
+      assert.equal((await rejects(sns.send(N("ListEndpointsByPlatformApplication", { PlatformApplicationArn: missingApp })))).name, "NotFoundException");
+      assert.equal((await rejects(sns.send(N("GetPlatformApplicationAttributes", { PlatformApplicationArn: "not-an-arn" })))).name, "InvalidParameterException");
+
+      // endpoints: idempotent for the same token and attributes, InvalidParameter for others
+      const { EndpointArn: ep } = await sns.send(N("CreatePlatformEndpoint", { PlatformApplicationArn: app, Token: "device-1", CustomUserData: "user 1" }));
+      assert.match(ep, new RegExp(`^arn:aws:sns:us-east-1:${ACCOUNT}:endpoint/GCM/js-app/[0-9a-f-]{36}$`));
+      assert.equal((await sns.send(N("CreatePlatformEndpoint", { PlatformApplicationArn: app, Token: "device-1", CustomUserData: "user 1" }))).EndpointArn, ep);
+      const clash = await rejects(sns.send(N("CreatePlatformEndpoint", { PlatformApplicationArn: app, Token: "device-1", CustomUserData: "someone else" })));
+      assert.equal(clash.name, "InvalidParameterException");
+      assert.match(clash.message, /already exists with the same Token, but different attributes/);
+      const ep2 = (await sns.send(N("CreatePlatformEndpoint", { PlatformApplicationArn: app, Token: "device-2", Attributes: { Enabled: "false" } }))).EndpointArn;
+      assert.notEqual(ep2, ep);
+      ({ Attributes } = await sns.send(N("GetEndpointAttributes", { EndpointArn: ep })));
+      assert.deepEqual(Attributes, { Enabled: "true", Token: "device-1", CustomUserData: "user 1" });
+      await sns.send(N("SetEndpointAttributes", { EndpointArn: ep, Attributes: { CustomUserData: "renamed", Token: "device-1b" } }));
+      ({ Attributes } = await sns.send(N("GetEndpointAttributes", { EndpointArn: ep })));
+      assert.deepEqual(Attributes, { Enabled: "true", Token: "device-1b", CustomUserData: "renamed" });
+      // the old token is free again, the new one taken
+      const ep3 = (await sns.send(N("CreatePlatformEndpoint", { PlatformApplicationArn: app, Token: "device-1" }))).EndpointArn;
+      assert.notEqual(ep3, ep);
+      const badAttr = await rejects(sns.send(N("SetEndpointAttributes", { EndpointArn: ep, Attributes: { Colour: "red" } })));
+      assert.equal(badAttr.name, "InvalidParameterException");
+      const eps = (await sns.send(N("ListEndpointsByPlatformApplication", { PlatformApplicationArn: app }))).Endpoints;
+      assert.deepEqual(eps.map((e) => e.EndpointArn), [ep, ep2, ep3]);
+      assert.equal(eps[1].Attributes.Enabled, "false");
+      assert.deepEqual((await sns.send(N("ListEndpointsByPlatformApplication", { PlatformApplicationArn: apns }))).Endpoints, []);
+
+      await sns.send(N("DeleteEndpoint", { EndpointArn: ep3 }));
+      await sns.send(N("DeleteEndpoint", { EndpointArn: ep3 })); // idempotent
+      const noEp = await rejects(sns.send(N("GetEndpointAttributes", { EndpointArn: ep3 })));
+      assert.equal(noEp.name, "NotFoundException");
+      assert.equal((await rejects(sns.send(N("SetEndpointAttributes", { EndpointArn: ep3, Attributes: { Enabled: "true" } })))).name, "NotFoundException");
+
+      // deleting the application deletes its endpoints
+      await sns.send(N("DeletePlatformApplication", { PlatformApplicationArn: app }));
+      await sns.send(N("DeletePlatformApplication", { PlatformApplicationArn: app }));
+      assert.equal((await rejects(sns.send(N("GetEndpointAttributes", { EndpointArn: ep })))).name, "NotFoundException");
+      assert.equal((await rejects(sns.send(N("GetEndpointAttributes", { EndpointArn: ep2 })))).name, "NotFoundException");
+      assert.ok(!(await sns.send(N("ListPlatformApplications", {}))).PlatformApplications.some((a) => a.PlatformApplicationArn === app));
+      await sns.send(N("DeletePlatformApplication", { PlatformApplicationArn: apns }));
+    });
+
+    it("publishes to endpoints, directly and through topics; records them at /_aws/sns/platform-endpoint-messages", T, async () => {
+      const app = (await sns.send(N("CreatePlatformApplication", { Name: "js-push", Platform: "GCM", Attributes: { PlatformCredential: "k" } }))).PlatformApplicationArn;
+      const ep = (await sns.send(N("CreatePlatformEndpoint", { PlatformApplicationArn: app, Token: "push-1" }))).EndpointArn;
+      const off = (await sns.send(N("CreatePlatformEndpoint", { PlatformApplicationArn: app, Token: "push-2", Attributes: { Enabled: "false" } }))).EndpointArn;
+      await retro("platform-endpoint-messages", "", "DELETE");
+
+      const p1 = await sns.send(N("Publish", { TargetArn: ep, Message: "hello device", Subject: "hi", MessageAttributes: { k: { DataType: "String", StringValue: "v" } } }));
+      assert.match(p1.MessageId, /^[0-9a-f-]{36}$/);
+      const p2 = await sns.send(N("Publish", { TargetArn: ep, MessageStructure: "json", Message: JSON.stringify({ default: "plain", GCM: JSON.stringify({ notification: { title: "t" } }) }) }));
+      const disabled = await rejects(sns.send(N("Publish", { TargetArn: off, Message: "x" })));
+      assert.equal(disabled.name, "EndpointDisabledException");
+      assert.equal(disabled.$metadata.httpStatusCode, 400);
+      const missing = await rejects(sns.send(N("Publish", { TargetArn: `arn:aws:sns:us-east-1:${ACCOUNT}:endpoint/GCM/js-push/00000000-0000-4000-8000-000000000000`, Message: "x" })));
+      assert.equal(missing.name, "InvalidParameterException");
+      const noDefault = await rejects(sns.send(N("Publish", { TargetArn: ep, MessageStructure: "json", Message: JSON.stringify({ GCM: "g" }) })));
+      assert.equal(noDefault.name, "InvalidParameterException");
+
+      // through a topic: the endpoint's subscription (filter policies apply)
+      const { TopicArn } = await sns.send(N("CreateTopic", { Name: "t-push" }));
+      const sub = await sns.send(N("Subscribe", { TopicArn, Protocol: "application", Endpoint: ep, Attributes: { FilterPolicy: JSON.stringify({ kind: ["alert"] }) } }));
+      assert.match(sub.SubscriptionArn, new RegExp(`^${topicArn("t-push")}:`));
+      await sns.send(N("Subscribe", { TopicArn, Protocol: "application", Endpoint: off }));
+      const subs = (await sns.send(N("ListSubscriptionsByTopic", { TopicArn }))).Subscriptions;
+      assert.deepEqual(subs.map((s) => [s.Protocol, s.Endpoint]), [["application", ep], ["application", off]]);
+      const badSub = await rejects(sns.send(N("Subscribe", { TopicArn, Protocol: "application", Endpoint: "not-an-arn" })));
+      assert.equal(badSub.name, "InvalidParameterException");
+      const p3 = await sns.send(N("Publish", { TopicArn, Message: "to subscribers", MessageAttributes: { kind: { DataType: "String", StringValue: "alert" } } }));
+      await sns.send(N("Publish", { TopicArn, Message: "filtered out", MessageAttributes: { kind: { DataType: "String", StringValue: "other" } } }));
+
+      const got = await pushes(ep);
+      assert.deepEqual(got.map((m) => m.MessageId), [p1.MessageId, p2.MessageId, p3.MessageId]);
+      assert.deepEqual(got[0], { TargetArn: ep, TopicArn: "", Message: "hello device", MessageAttributes: { k: { DataType: "String", StringValue: "v" } }, MessageStructure: null, Subject: "hi", MessageId: p1.MessageId });
+      assert.deepEqual(JSON.parse(got[1].Message), { notification: { title: "t" } }); // the GCM payload
+      assert.equal(got[1].MessageStructure, "json");
+      assert.equal(got[2].TopicArn, TopicArn);
+      assert.equal(got[2].Message, "to subscribers");
+      assert.deepEqual(await pushes(off), []); // disabled: nothing delivered
+      const all = await retro("platform-endpoint-messages");
+      assert.equal(all.region, "us-east-1");
+      assert.deepEqual(Object.keys(all.platform_endpoint_messages), [ep]);
+      const other = await retro("platform-endpoint-messages", "?region=eu-west-1");
+      assert.deepEqual(other, { platform_endpoint_messages: {}, region: "eu-west-1" });
+
+      // a disabled application refuses too; DELETE clears one endpoint's records, then all
+      await sns.send(N("SetPlatformApplicationAttributes", { PlatformApplicationArn: app, Attributes: { Enabled: "false" } }));
+      const appOff = await rejects(sns.send(N("Publish", { TargetArn: ep, Message: "x" })));
+      assert.equal(appOff.name, "PlatformApplicationDisabledException");
+      await retro("platform-endpoint-messages", `?endpointArn=${encodeURIComponent(ep)}`, "DELETE");
+      assert.deepEqual(await pushes(ep), []);
+      await sns.send(N("DeletePlatformApplication", { PlatformApplicationArn: app }));
+    });
+
+    it("keeps the newest 1000 endpoint messages", T, async () => {
+      const app = (await sns.send(N("CreatePlatformApplication", { Name: "js-ring", Platform: "FCM", Attributes: { PlatformCredential: "k" } }))).PlatformApplicationArn;
+      const ep = (await sns.send(N("CreatePlatformEndpoint", { PlatformApplicationArn: app, Token: "ring" }))).EndpointArn;
+      await retro("platform-endpoint-messages", "", "DELETE");
+      for (let i = 0; i < 1010; i += 50)
+        await Promise.all(Array.from({ length: Math.min(50, 1010 - i) }, (_, j) => sns.send(N("Publish", { TargetArn: ep, Message: `m${i + j}` }))));
+      const got = await pushes(ep);
+      assert.equal(got.length, 1000);
+      assert.ok(!got.some((m) => m.Message === "m0"));
+      assert.ok(got.some((m) => m.Message === "m1009"));
+      await retro("platform-endpoint-messages", "", "DELETE");
+      await sns.send(N("DeletePlatformApplication", { PlatformApplicationArn: app }));
+    });
+
+    it("SMS: publishes to phone numbers and sms subscriptions, opt-outs, attributes; /_aws/sns/sms-messages", T, async () => {
+      await retro("sms-messages", "", "DELETE");
+      const phone = "+15550101001", fan = "+15550101002", out = "+15550101003";
+      const p1 = await sns.send(N("Publish", { PhoneNumber: phone, Message: "your code is 42", MessageAttributes: { "AWS.SNS.SMS.SMSType": { DataType: "String", StringValue: "Transactional" } } }));
+      const bad = await rejects(sns.send(N("Publish", { PhoneNumber: "call me", Message: "x" })));
+      assert.equal(bad.name, "InvalidParameterException");
+      const both = await rejects(sns.send(N("Publish", { PhoneNumber: phone, TopicArn: topicArn("t-sms"), Message: "x" })));
+      assert.equal(both.name, "InvalidParameterException");
+      const { TopicArn } = await sns.send(N("CreateTopic", { Name: "t-sms" }));
+      await sns.send(N("Subscribe", { TopicArn, Protocol: "sms", Endpoint: fan }));
+      await sns.send(N("Subscribe", { TopicArn, Protocol: "sms", Endpoint: out }));
+      const badSub = await rejects(sns.send(N("Subscribe", { TopicArn, Protocol: "sms", Endpoint: "12ab" })));
+      assert.equal(badSub.name, "InvalidParameterException");
+
+      // opt-outs: LocalStack's endpoint opts a number out; nothing reaches it until it opts in
+      let res = await fetch(`${url}/_aws/sns/phone-opt-outs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ phoneNumber: out }) });
+      assert.equal(res.status, 200);
+      res = await fetch(`${url}/_aws/sns/phone-opt-outs`, { method: "POST", body: JSON.stringify({ phoneNumber: "nope" }) });
+      assert.equal(res.status, 400);
+      assert.equal((await sns.send(N("CheckIfPhoneNumberIsOptedOut", { phoneNumber: out }))).isOptedOut, true);
+      assert.equal((await sns.send(N("CheckIfPhoneNumberIsOptedOut", { phoneNumber: phone }))).isOptedOut, false);
+      assert.ok((await sns.send(N("ListPhoneNumbersOptedOut", {}))).phoneNumbers.includes(out));
+      assert.equal((await rejects(sns.send(N("CheckIfPhoneNumberIsOptedOut", { phoneNumber: "x1" })))).name, "InvalidParameterException");
+      const p2 = await sns.send(N("Publish", { TopicArn, Message: JSON.stringify({ default: "long text", sms: "short" }), MessageStructure: "json", Subject: "s" }));
+      const p3 = await sns.send(N("Publish", { PhoneNumber: out, Message: "dropped" })); // accepted, not sent
+      assert.match(p3.MessageId, /^[0-9a-f-]{36}$/);
+      await sns.send(N("OptInPhoneNumber", { phoneNumber: out }));
+      assert.equal((await sns.send(N("CheckIfPhoneNumberIsOptedOut", { phoneNumber: out }))).isOptedOut, false);
+      assert.ok(!(await sns.send(N("ListPhoneNumbersOptedOut", {}))).phoneNumbers.includes(out));
+      const p4 = await sns.send(N("Publish", { PhoneNumber: out, Message: "after opting in" }));
+
+      const direct = await texts(phone);
+      assert.deepEqual(direct, [{ PhoneNumber: phone, TopicArn: null, SubscriptionArn: null, MessageId: p1.MessageId, Message: "your code is 42", MessageAttributes: { "AWS.SNS.SMS.SMSType": { DataType: "String", StringValue: "Transactional" } }, MessageStructure: null, Subject: null }]);
+      const viaTopic = await texts(fan);
+      assert.equal(viaTopic.length, 1);
+      assert.equal(viaTopic[0].Message, "short");
+      assert.equal(viaTopic[0].MessageId, p2.MessageId);
+      assert.equal(viaTopic[0].TopicArn, TopicArn);
+      assert.match(viaTopic[0].SubscriptionArn, new RegExp(`^${TopicArn}:`));
+      assert.deepEqual((await texts(out)).map((m) => m.MessageId), [p4.MessageId]);
+      const all = await retro("sms-messages");
+      assert.deepEqual(Object.keys(all.sms_messages).sort(), [phone, fan, out].sort());
+      // an unencoded '+' in the query is a space: taken back
+      assert.equal((await retro("sms-messages", `?phoneNumber=${phone}`)).sms_messages[phone].length, 1);
+      await retro("sms-messages", `?phoneNumber=${encodeURIComponent(phone)}`, "DELETE");
+      assert.deepEqual(await texts(phone), []);
+      assert.equal((await texts(fan)).length, 1);
+
+      // account SMS attributes
+      assert.deepEqual((await sns.send(N("GetSMSAttributes", {}))).attributes, { MonthlySpendLimit: "1" });
+      await sns.send(N("SetSMSAttributes", { attributes: { DefaultSMSType: "Transactional", DefaultSenderID: "Hubbub" } }));
+      assert.deepEqual((await sns.send(N("GetSMSAttributes", { attributes: ["DefaultSMSType"] }))).attributes, { DefaultSMSType: "Transactional" });
+      assert.equal((await sns.send(N("GetSMSAttributes", {}))).attributes.DefaultSenderID, "Hubbub");
+      assert.equal((await rejects(sns.send(N("SetSMSAttributes", { attributes: { Colour: "red" } })))).name, "InvalidParameterException");
+      assert.equal((await rejects(sns.send(N("SetSMSAttributes", { attributes: { DefaultSMSType: "Loud" } })))).name, "InvalidParameterException");
+      await retro("sms-messages", "", "DELETE");
+      assert.deepEqual((await retro("sms-messages")).sms_messages, {});
+    });
+
+    it("the SMS sandbox: a recorded one-time password verifies a number; origination numbers", T, async () => {
+      const phone = "+15550102001";
+      assert.equal((await sns.send(N("GetSMSSandboxAccountStatus", {}))).IsInSandbox, false);
+      await sns.send(N("CreateSMSSandboxPhoneNumber", { PhoneNumber: phone, LanguageCode: "en-US" }));
+      let list = (await sns.send(N("ListSMSSandboxPhoneNumbers", {}))).PhoneNumbers;
+      assert.deepEqual(list.find((p) => p.PhoneNumber === phone), { PhoneNumber: phone, Status: "Pending" });
+      const otp = (await texts(phone)).at(-1).Message.match(/(\d{6})/)[1];
+      const wrong = await rejects(sns.send(N("VerifySMSSandboxPhoneNumber", { PhoneNumber: phone, OneTimePassword: otp === "000000" ? "111111" : "000000" })));
+      assert.equal(wrong.name, "VerificationException");
+      await sns.send(N("VerifySMSSandboxPhoneNumber", { PhoneNumber: phone, OneTimePassword: otp }));
+      list = (await sns.send(N("ListSMSSandboxPhoneNumbers", { MaxResults: 10 }))).PhoneNumbers;
+      assert.equal(list.find((p) => p.PhoneNumber === phone).Status, "Verified");
+      const unknown = await rejects(sns.send(N("VerifySMSSandboxPhoneNumber", { PhoneNumber: "+15550102999", OneTimePassword: "123456" })));
+      assert.equal(unknown.name, "ResourceNotFoundException");
+      assert.equal((await rejects(sns.send(N("CreateSMSSandboxPhoneNumber", { PhoneNumber: "nope" })))).name, "InvalidParameterException");
+      // paging
+      for (const n of ["+15550102002", "+15550102003"]) await sns.send(N("CreateSMSSandboxPhoneNumber", { PhoneNumber: n }));
+      const page1 = await sns.send(N("ListSMSSandboxPhoneNumbers", { MaxResults: 2 }));
+      assert.equal(page1.PhoneNumbers.length, 2);
+      assert.ok(page1.NextToken);
+      const page2 = await sns.send(N("ListSMSSandboxPhoneNumbers", { MaxResults: 2, NextToken: page1.NextToken }));
+      assert.deepEqual(page2.PhoneNumbers.map((p) => p.PhoneNumber), ["+15550102003"]);
+      for (const n of [phone, "+15550102002", "+15550102003"]) await sns.send(N("DeleteSMSSandboxPhoneNumber", { PhoneNumber: n }));
+      assert.equal((await rejects(sns.send(N("DeleteSMSSandboxPhoneNumber", { PhoneNumber: phone })))).name, "ResourceNotFoundException");
+      assert.deepEqual((await sns.send(N("ListSMSSandboxPhoneNumbers", {}))).PhoneNumbers, []);
+      assert.deepEqual((await sns.send(N("ListOriginationNumbers", {}))).PhoneNumbers, []);
+      assert.equal((await rejects(sns.send(N("ListOriginationNumbers", { MaxResults: 31 })))).name, "InvalidParameterException");
+    });
+
+    it("data protection policies are kept on topics and checked as JSON", T, async () => {
+      const policy = JSON.stringify({ Name: "p", Description: "", Version: "2021-06-01", Statement: [] });
+      const { TopicArn } = await sns.send(N("CreateTopic", { Name: "t-dpp", DataProtectionPolicy: policy }));
+      assert.equal((await sns.send(N("GetDataProtectionPolicy", { ResourceArn: TopicArn }))).DataProtectionPolicy, policy);
+      const other = JSON.stringify({ Name: "q", Version: "2021-06-01", Statement: [{ Sid: "s" }] });
+      await sns.send(N("PutDataProtectionPolicy", { ResourceArn: TopicArn, DataProtectionPolicy: other }));
+      assert.equal((await sns.send(N("GetDataProtectionPolicy", { ResourceArn: TopicArn }))).DataProtectionPolicy, other);
+      const notJson = await rejects(sns.send(N("PutDataProtectionPolicy", { ResourceArn: TopicArn, DataProtectionPolicy: "{nope" })));
+      assert.equal(notJson.name, "InvalidParameterException");
+      assert.equal((await rejects(sns.send(N("CreateTopic", { Name: "t-dpp2", DataProtectionPolicy: "[1]" })))).name, "InvalidParameterException");
+      const missing = await rejects(sns.send(N("GetDataProtectionPolicy", { ResourceArn: topicArn("t-no-such") })));
+      assert.equal(missing.name, "NotFoundException");
+      assert.equal((await rejects(sns.send(N("PutDataProtectionPolicy", { ResourceArn: topicArn("t-no-such"), DataProtectionPolicy: policy })))).name, "NotFoundException");
+      // a topic made again under the same name starts without one
+      await sns.send(N("DeleteTopic", { TopicArn }));
+      await sns.send(N("CreateTopic", { Name: "t-dpp" }));
+      assert.equal((await sns.send(N("GetDataProtectionPolicy", { ResourceArn: TopicArn }))).DataProtectionPolicy || "", "");
     });
   });
 

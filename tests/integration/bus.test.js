@@ -15,6 +15,7 @@ const readline = require("node:readline");
 const hubs = require("./lib/hub");
 const { ClientPool, once, Collector } = require("./lib/clients");
 const { withTimeout } = require("./lib/raw");
+const sns = require("./lib/sns");
 
 const T = { timeout: 15000 };
 const SECRET = "s3cret";
@@ -471,7 +472,12 @@ describe("event bus over sockets", { skip: hubs.IS_REFERENCE && "hubbub only" },
       assert.equal(sub.pending, true);
       const conf = await waitLine((l) => l.type === "SubscriptionConfirmation");
       assert.equal(conf.body_signature_ok, true);
-      assert.equal(conf.envelope_signature_ok, true);
+      assert.equal(conf.envelope_signature_ok, true, "the Python receiver's RSA check");
+      // As a validator: the certificate from SigningCertURL (served by the hub) verifies the
+      // envelope's RSA signature, SignatureVersion 1 (SHA1withRSA) by default, as in SNS.
+      const confEnv = JSON.parse(conf.body);
+      const cert = await sns.fetchCert(confEnv, `http://127.0.0.1:${hub.port}`);
+      sns.assertSigned(confEnv, cert, 1);
       const confirmed = await waitLine((l) => l.confirmed);
       assert.equal(confirmed.status, 200, JSON.stringify(confirmed));
       assert.match(confirmed.confirmed, new RegExp(`^http://127\\.0\\.0\\.1:${hub.port}/bus/\\?Action=ConfirmSubscription`));
@@ -480,6 +486,10 @@ describe("event bus over sockets", { skip: hubs.IS_REFERENCE && "hubbub only" },
       const note = await waitLine((l) => l.type === "Notification");
       assert.equal(note.body_signature_ok, true);
       assert.equal(note.envelope_signature_ok, true);
+      const noteEnv = JSON.parse(note.body);
+      assert.equal(noteEnv.SigningCertURL, confEnv.SigningCertURL);
+      sns.assertSigned(noteEnv, cert, 1);
+      assert.equal(sns.verifyEnvelope({ ...noteEnv, Subject: "other" }, cert), false);
       assert.equal(note.path, "/hook");
       assert.equal(note.headers["x-amz-sns-message-type"], "Notification");
       const env = JSON.parse(note.body);

@@ -8,18 +8,21 @@ and prints one JSON line per request on stdout:
      "status": 200, "body_signature_ok": true, "envelope_signature_ok": true, "type": "Notification"}
 
 body_signature_ok checks X-Hubbub-Signature (HMAC-SHA256 of the exact body bytes with --secret);
-envelope_signature_ok checks the envelope's Signature field (base64 HMAC-SHA256 over SNS's
-string-to-sign, SignatureVersion "2"), null for a raw (non-envelope) body. With --confirm, a
-SubscriptionConfirmation's SubscribeURL is fetched (GET), as a real subscriber would.
+envelope_signature_ok checks the envelope's Signature field as an SNS message validator does: the
+certificate is fetched from SigningCertURL (once per URL) and the base64 RSA signature over SNS's
+string-to-sign verified with it, SHA1 for SignatureVersion "1", SHA256 for "2" (python3
+cryptography); null for a raw (non-envelope) body. With --confirm, a SubscriptionConfirmation's
+SubscribeURL is fetched (GET), as a real subscriber would. verify_envelope() is importable.
 
-The first line printed is {"listening": PORT}. Stdlib only; stops on SIGTERM/SIGINT or stdin EOF
-(--stdin-eof). Usage:
+The first line printed is {"listening": PORT}. Stdlib and python3-cryptography; stops on
+SIGTERM/SIGINT or stdin EOF (--stdin-eof). Usage:
 
     python3 http_receiver.py [--port 0] [--secret S] [--status 500,500,200] [--delay-ms N]
                              [--confirm] [--tls CERT KEY] [--stdin-eof]
 """
 import argparse
 import base64
+import binascii
 import hashlib
 import hmac
 import json
@@ -30,6 +33,11 @@ import threading
 import time
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
 
 NOTIFICATION_KEYS = ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
 CONFIRMATION_KEYS = ["Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"]
@@ -44,7 +52,33 @@ def string_to_sign(env):
     return out
 
 
-def check_envelope(body, secret):
+def verify_envelope(env, cert_pem):
+    """True when env's Signature holds under its SignatureVersion with the PEM certificate."""
+    digest = {"1": hashes.SHA1(), "2": hashes.SHA256()}.get(env.get("SignatureVersion"))
+    if digest is None or not isinstance(env.get("Signature"), str):
+        return False
+    if isinstance(cert_pem, str):
+        cert_pem = cert_pem.encode()
+    try:
+        key = x509.load_pem_x509_certificate(cert_pem).public_key()
+        key.verify(base64.b64decode(env["Signature"], validate=True),
+                   string_to_sign(env).encode("utf-8"), padding.PKCS1v15(), digest)
+        return True
+    except (InvalidSignature, ValueError, binascii.Error):
+        return False
+
+
+_certs = {}
+
+
+def fetch_cert(url):
+    if url not in _certs:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            _certs[url] = r.read()
+    return _certs[url]
+
+
+def check_envelope(body):
     try:
         env = json.loads(body)
     except ValueError:
@@ -53,10 +87,11 @@ def check_envelope(body, secret):
         return None, None
     if "Signature" not in env:
         return env.get("Type"), None  # FIFO notifications carry no signature, as in SNS
-    mac = hmac.new(secret, string_to_sign(env).encode("utf-8"), hashlib.sha256).digest()
-    ok = env.get("SignatureVersion") == "2" and hmac.compare_digest(
-        base64.b64encode(mac).decode(), env["Signature"])
-    return env.get("Type"), ok
+    try:
+        cert = fetch_cert(env.get("SigningCertURL", ""))
+    except Exception:  # no certificate: the signature cannot hold
+        return env.get("Type"), False
+    return env.get("Type"), verify_envelope(env, cert)
 
 
 class State:
@@ -85,7 +120,7 @@ def make_handler(state):
                 status = state.statuses[min(n, len(state.statuses)) - 1]
             sig = self.headers.get("X-Hubbub-Signature")
             want = "sha256=" + hmac.new(state.secret, body, hashlib.sha256).hexdigest()
-            kind, env_ok = check_envelope(body.decode("utf-8", "replace"), state.secret)
+            kind, env_ok = check_envelope(body.decode("utf-8", "replace"))
             record = {
                 "n": n,
                 "method": "POST",

@@ -7,6 +7,7 @@ One hub is shared by the tests of a class; each test uses its own queues and top
 """
 
 import base64
+import datetime
 import hashlib
 import json
 import os
@@ -15,11 +16,13 @@ import sys
 import threading
 import time
 import unittest
+import urllib.error
 import urllib.parse
 import urllib.request
 import warnings
 import xml.etree.ElementTree as ET
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from unittest import mock
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -31,6 +34,7 @@ from botocore.config import Config  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
 
 import pyhub  # noqa: E402
+from http_receiver import verify_envelope  # noqa: E402  (RSA, as SNS validators check)
 from pyhub import Client, Hub  # noqa: E402
 
 ACCOUNT = "000000000000"
@@ -55,6 +59,31 @@ def md5_of_attributes(attrs):
 
 def code(err):
     return err.response["Error"]["Code"]
+
+
+def fetch(url, method="POST", headers=None, body=b""):
+    """Fetches a presigned URL the way a browser or curl would: no SDK, nothing signed here.
+    Returns (status, headers, body bytes)."""
+    req = urllib.request.Request(url, data=body if method == "POST" else None, method=method,
+                                 headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, resp.headers, resp.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+def presign_at(url, service, secret, when, expires, method="POST", akid="AKIDPY", headers=None):
+    """url presigned by botocore's SigV4QueryAuth as if at datetime when (UTC), valid expires s."""
+    class Clock(datetime.datetime):
+        @classmethod
+        def utcnow(cls):
+            return when
+    req = botocore.awsrequest.AWSRequest(method=method, url=url, headers=headers or {})
+    with mock.patch.object(botocore.auth.datetime, "datetime", Clock):
+        botocore.auth.SigV4QueryAuth(botocore.credentials.Credentials(akid, secret), service,
+                                     REGION, expires=expires).add_auth(req)
+    return req.url
 
 
 @unittest.skipIf(SKIP, "the reference has no AWS API")
@@ -362,7 +391,7 @@ class Boto3Test(unittest.TestCase):
         with self.assertRaises(self.sns.exceptions.NotFoundException):
             self.sns.get_subscription_attributes(SubscriptionArn=raw)
         with self.assertRaises(self.sns.exceptions.InvalidParameterException):
-            self.sns.subscribe(TopicArn=arn, Protocol="sms", Endpoint="+15555550100")
+            self.sns.subscribe(TopicArn=arn, Protocol="email", Endpoint="someone@example.com")
         with self.assertRaises(self.sns.exceptions.NotFoundException):
             self.sns.publish(TopicArn=arn + "-missing", Message="x")
 
@@ -393,6 +422,16 @@ class Boto3Test(unittest.TestCase):
                 self.assertTrue(cond.wait_for(lambda: got, 10))
             confirmation = json.loads(got[0][1])
             self.assertEqual(confirmation["Type"], "SubscriptionConfirmation")
+            # The envelope's RSA signature holds with the certificate at SigningCertURL, served
+            # by the hub: SignatureVersion 1 (SHA1withRSA) by default.
+            cert_url = confirmation["SigningCertURL"]
+            self.assertTrue(cert_url.startswith(self.url + "/_hubbub/sns/SigningCert-"), cert_url)
+            with urllib.request.urlopen(cert_url, timeout=5) as r:
+                self.assertEqual(r.headers["Content-Type"], "application/x-pem-file")
+                cert = r.read()
+            self.assertEqual(confirmation["SignatureVersion"], "1")
+            self.assertTrue(verify_envelope(confirmation, cert))
+            self.assertFalse(verify_envelope(dict(confirmation, Token="0" * 64), cert))
             sub = self.sns.confirm_subscription(TopicArn=arn, Token=confirmation["Token"])
             self.assertTrue(sub["SubscriptionArn"].startswith(arn + ":"))
             msg = self.sns.publish(TopicArn=arn, Message="hello http")
@@ -404,9 +443,176 @@ class Boto3Test(unittest.TestCase):
                              ("Notification", msg["MessageId"], "hello http"))
             want = "sha256=" + __import__("hmac").new(SECRET.encode(), body, hashlib.sha256).hexdigest()
             self.assertEqual(headers.get("X-Hubbub-Signature"), want)
+            self.assertEqual(note["SignatureVersion"], "1")
+            self.assertTrue(verify_envelope(note, cert))
+            self.assertFalse(verify_envelope(dict(note, Message="hello HTTP"), cert))
+            # SignatureVersion 2 (SHA256withRSA) once the topic says so.
+            self.sns.set_topic_attributes(TopicArn=arn, AttributeName="SignatureVersion",
+                                          AttributeValue="2")
+            self.sns.publish(TopicArn=arn, Message="hello v2")
+            with cond:
+                self.assertTrue(cond.wait_for(lambda: len(got) >= 3, 10))
+            note2 = json.loads(got[2][1])
+            self.assertEqual((note2["Message"], note2["SignatureVersion"]), ("hello v2", "2"))
+            self.assertTrue(verify_envelope(note2, cert))
+            self.assertFalse(verify_envelope(dict(note2, SignatureVersion="1"), cert))
         finally:
             server.shutdown()
             server.server_close()
+
+    # -- mobile push, SMS, data protection (recorded, LocalStack's retrospection paths) -------------
+    def retro(self, path, query=None, method="GET"):
+        """GET (the JSON) or DELETE (204) one of LocalStack's /_aws/sns/ retrospection paths."""
+        url = "%s/_aws/sns/%s" % (self.url, path)
+        if query:
+            url += "?" + urllib.parse.urlencode(query)
+        req = urllib.request.Request(url, method=method)
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            if method == "DELETE":
+                self.assertEqual(resp.status, 204)
+                return None
+            self.assertEqual(resp.status, 200)
+            return json.loads(resp.read())
+
+    def test_platform_applications_and_endpoints(self):
+        app = self.sns.create_platform_application(
+            Name="py-app", Platform="APNS",
+            Attributes={"PlatformCredential": "key", "PlatformPrincipal": "cert"})["PlatformApplicationArn"]
+        self.assertEqual(app, "arn:aws:sns:%s:%s:app/APNS/py-app" % (REGION, ACCOUNT))
+        self.assertIn(app, [a["PlatformApplicationArn"] for a in
+                            self.sns.list_platform_applications()["PlatformApplications"]])
+        self.assertEqual(self.sns.get_platform_application_attributes(PlatformApplicationArn=app)
+                         ["Attributes"], {"Enabled": "true"})
+        self.sns.set_platform_application_attributes(PlatformApplicationArn=app,
+                                                     Attributes={"EventDeliveryFailure": "arn:x"})
+        self.assertEqual(self.sns.get_platform_application_attributes(PlatformApplicationArn=app)
+                         ["Attributes"]["EventDeliveryFailure"], "arn:x")
+        with self.assertRaises(self.sns.exceptions.InvalidParameterException):
+            self.sns.create_platform_application(Name="py-bad", Platform="GCM", Attributes={"X": "y"})
+        ep = self.sns.create_platform_endpoint(PlatformApplicationArn=app, Token="py-token",
+                                               Attributes={"CustomUserData": "data"})["EndpointArn"]
+        self.assertTrue(ep.startswith("arn:aws:sns:%s:%s:endpoint/APNS/py-app/" % (REGION, ACCOUNT)))
+        self.assertEqual(self.sns.create_platform_endpoint(
+            PlatformApplicationArn=app, Token="py-token", CustomUserData="data")["EndpointArn"], ep)
+        with self.assertRaises(self.sns.exceptions.InvalidParameterException):
+            self.sns.create_platform_endpoint(PlatformApplicationArn=app, Token="py-token",
+                                              CustomUserData="other")
+        self.assertEqual(self.sns.get_endpoint_attributes(EndpointArn=ep)["Attributes"],
+                         {"Enabled": "true", "Token": "py-token", "CustomUserData": "data"})
+        eps = self.sns.list_endpoints_by_platform_application(PlatformApplicationArn=app)["Endpoints"]
+        self.assertEqual([e["EndpointArn"] for e in eps], [ep])
+
+        self.retro("platform-endpoint-messages", {"endpointArn": ep}, "DELETE")
+        apns = json.dumps({"aps": {"alert": "hi"}})
+        msg = self.sns.publish(TargetArn=ep, Message=json.dumps({"default": "d", "APNS": apns}),
+                               MessageStructure="json")
+        arn = self.sns.create_topic(Name="py-push")["TopicArn"]
+        self.sns.subscribe(TopicArn=arn, Protocol="application", Endpoint=ep)
+        fan = self.sns.publish(TopicArn=arn, Message="via topic", Subject="S")
+        got = self.retro("platform-endpoint-messages", {"endpointArn": ep})
+        self.assertEqual(got["region"], REGION)
+        recs = got["platform_endpoint_messages"][ep]
+        self.assertEqual([r["MessageId"] for r in recs], [msg["MessageId"], fan["MessageId"]])
+        self.assertEqual((recs[0]["Message"], recs[0]["MessageStructure"], recs[0]["TopicArn"]),
+                         (apns, "json", ""))
+        self.assertEqual((recs[1]["Message"], recs[1]["Subject"], recs[1]["TopicArn"]),
+                         ("via topic", "S", arn))
+
+        self.sns.set_endpoint_attributes(EndpointArn=ep, Attributes={"Enabled": "false"})
+        with self.assertRaises(self.sns.exceptions.EndpointDisabledException):
+            self.sns.publish(TargetArn=ep, Message="x")
+        self.sns.publish(TopicArn=arn, Message="not to a disabled endpoint")
+        self.assertEqual(len(self.retro("platform-endpoint-messages", {"endpointArn": ep})
+                             ["platform_endpoint_messages"][ep]), 2)
+        with self.assertRaises(self.sns.exceptions.InvalidParameterException):
+            self.sns.publish(TargetArn=ep.rsplit("/", 1)[0] + "/nope", Message="x")
+        self.sns.delete_endpoint(EndpointArn=ep)
+        with self.assertRaises(self.sns.exceptions.NotFoundException):
+            self.sns.get_endpoint_attributes(EndpointArn=ep)
+        ep2 = self.sns.create_platform_endpoint(PlatformApplicationArn=app, Token="t2")["EndpointArn"]
+        self.sns.delete_platform_application(PlatformApplicationArn=app)
+        with self.assertRaises(self.sns.exceptions.NotFoundException):
+            self.sns.get_endpoint_attributes(EndpointArn=ep2)
+        with self.assertRaises(self.sns.exceptions.NotFoundException):
+            self.sns.get_platform_application_attributes(PlatformApplicationArn=app)
+        with self.assertRaises(self.sns.exceptions.NotFoundException):
+            self.sns.list_endpoints_by_platform_application(PlatformApplicationArn=app)
+
+    def test_sms(self):
+        phone, sub = "+4915550100001", "+4915550100002"
+        self.retro("sms-messages", method="DELETE")
+        direct = self.sns.publish(PhoneNumber=phone, Message="hello sms")
+        with self.assertRaises(self.sns.exceptions.InvalidParameterException):
+            self.sns.publish(PhoneNumber="+0", Message="x")
+        arn = self.sns.create_topic(Name="py-sms")["TopicArn"]
+        sub_arn = self.sns.subscribe(TopicArn=arn, Protocol="sms", Endpoint=sub)["SubscriptionArn"]
+        with self.assertRaises(self.sns.exceptions.InvalidParameterException):
+            self.sns.subscribe(TopicArn=arn, Protocol="sms", Endpoint="not a number")
+        fan = self.sns.publish(TopicArn=arn, Message="to the topic")
+        got = self.retro("sms-messages")["sms_messages"]
+        self.assertEqual(got[phone], [{
+            "PhoneNumber": phone, "TopicArn": None, "SubscriptionArn": None,
+            "MessageId": direct["MessageId"], "Message": "hello sms", "MessageAttributes": {},
+            "MessageStructure": None, "Subject": None}])
+        self.assertEqual([(m["MessageId"], m["TopicArn"], m["SubscriptionArn"]) for m in got[sub]],
+                         [(fan["MessageId"], arn, sub_arn)])
+
+        # opted out through LocalStack's endpoint: nothing reaches the number
+        req = urllib.request.Request(self.url + "/_aws/sns/phone-opt-outs", method="POST",
+                                     data=json.dumps({"phoneNumber": sub}).encode(),
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            self.assertEqual(resp.status, 200)
+        self.assertTrue(self.sns.check_if_phone_number_is_opted_out(phoneNumber=sub)["isOptedOut"])
+        self.assertIn(sub, self.sns.list_phone_numbers_opted_out()["phoneNumbers"])
+        self.sns.publish(TopicArn=arn, Message="silenced")
+        self.assertEqual(len(self.retro("sms-messages", {"phoneNumber": sub})["sms_messages"][sub]), 1)
+        self.sns.opt_in_phone_number(phoneNumber=sub)
+        self.assertFalse(self.sns.check_if_phone_number_is_opted_out(phoneNumber=sub)["isOptedOut"])
+        with self.assertRaises(self.sns.exceptions.InvalidParameterException):
+            self.sns.opt_in_phone_number(phoneNumber="abc")
+        self.retro("sms-messages", {"phoneNumber": phone}, "DELETE")
+        self.assertEqual(self.retro("sms-messages", {"phoneNumber": phone})["sms_messages"], {phone: []})
+
+        self.sns.set_sms_attributes(attributes={"MonthlySpendLimit": "10", "DefaultSMSType": "Promotional"})
+        self.assertEqual(self.sns.get_sms_attributes()["attributes"],
+                         {"MonthlySpendLimit": "10", "DefaultSMSType": "Promotional"})
+        self.assertEqual(self.sns.get_sms_attributes(attributes=["MonthlySpendLimit"])["attributes"],
+                         {"MonthlySpendLimit": "10"})
+        with self.assertRaises(self.sns.exceptions.InvalidParameterException):
+            self.sns.set_sms_attributes(attributes={"DefaultSenderID": "not valid!"})
+
+    def test_sms_sandbox(self):
+        phone = "+4915550100003"
+        self.assertEqual(self.sns.get_sms_sandbox_account_status()["IsInSandbox"], False)
+        self.sns.create_sms_sandbox_phone_number(PhoneNumber=phone, LanguageCode="de-DE")
+        numbers = self.sns.list_sms_sandbox_phone_numbers()["PhoneNumbers"]
+        self.assertIn({"PhoneNumber": phone, "Status": "Pending"}, numbers)
+        sms = self.retro("sms-messages", {"phoneNumber": phone})["sms_messages"][phone]
+        otp = [w for w in sms[-1]["Message"].split() if w.isdigit()][0]
+        with self.assertRaises(self.sns.exceptions.VerificationException):
+            self.sns.verify_sms_sandbox_phone_number(PhoneNumber=phone,
+                                                     OneTimePassword="1" + otp[1:] if otp[0] != "1" else "2" + otp[1:])
+        with self.assertRaises(self.sns.exceptions.InvalidParameterException):
+            self.sns.create_sms_sandbox_phone_number(PhoneNumber=phone, LanguageCode="xx-XX")
+        self.sns.verify_sms_sandbox_phone_number(PhoneNumber=phone, OneTimePassword=otp)
+        self.assertIn({"PhoneNumber": phone, "Status": "Verified"},
+                      self.sns.list_sms_sandbox_phone_numbers(MaxResults=100)["PhoneNumbers"])
+        self.sns.delete_sms_sandbox_phone_number(PhoneNumber=phone)
+        with self.assertRaises(self.sns.exceptions.ResourceNotFoundException):
+            self.sns.delete_sms_sandbox_phone_number(PhoneNumber=phone)
+        self.assertEqual(self.sns.list_origination_numbers(MaxResults=5)["PhoneNumbers"], [])
+
+    def test_data_protection_policy(self):
+        arn = self.sns.create_topic(Name="py-dpp")["TopicArn"]
+        self.assertEqual(self.sns.get_data_protection_policy(ResourceArn=arn).get("DataProtectionPolicy", ""), "")
+        policy = json.dumps({"Name": "py", "Version": "2021-06-01", "Statement": []})
+        self.sns.put_data_protection_policy(ResourceArn=arn, DataProtectionPolicy=policy)
+        self.assertEqual(self.sns.get_data_protection_policy(ResourceArn=arn)["DataProtectionPolicy"], policy)
+        with self.assertRaises(self.sns.exceptions.InvalidParameterException):
+            self.sns.put_data_protection_policy(ResourceArn=arn, DataProtectionPolicy="not json")
+        with self.assertRaises(self.sns.exceptions.NotFoundException):
+            self.sns.get_data_protection_policy(ResourceArn=arn + "-missing")
 
     # -- every door ----------------------------------------------------------------------------------
     def test_bridged_socket_event_reaches_a_polling_python_service(self):
@@ -478,6 +684,172 @@ class Boto3SignatureTest(unittest.TestCase):
                 with self.assertRaises(ClientError) as cm:
                     call(client(service, "x", akid="AKIDNOBODY"))
                 self.assertEqual(code(cm.exception), "InvalidClientTokenId")
+
+
+@unittest.skipIf(SKIP, "the reference has no AWS API")
+class Boto3PresignedTest(unittest.TestCase):
+    """Presigned requests (SigV4 in the query string): URLs from botocore's
+    generate_presigned_url (SigV4QueryAuth), fetched with urllib against a hub with keys."""
+    hub = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.hub = Hub(config={"aws": {"accessKeys": {"AKIDPY": "the-secret"}},
+                              "logLevel": "warn"}).start()
+        cls.url = cls.hub.url
+        cls.clients = []
+
+    @classmethod
+    def tearDownClass(cls):
+        for c in cls.clients:
+            c.close()
+        if cls.hub:
+            cls.hub.close()
+
+    def client(self, service, secret="the-secret", akid="AKIDPY"):
+        c = boto3.client(service, endpoint_url=self.url, region_name=REGION,
+                         aws_access_key_id=akid, aws_secret_access_key=secret,
+                         config=Config(retries={"max_attempts": 1}))
+        self.clients.append(c)
+        return c
+
+    def xml(self, url, status, **kw):
+        got, _, text = fetch(url, **kw)
+        self.assertEqual(got, status, text)
+        return ET.fromstring(text)
+
+    def error(self, url, status, error_code, **kw):
+        err = self.xml(url, status, **kw)
+        self.assertEqual(err.findtext(".//{*}Code"), error_code, ET.tostring(err))
+        return err.findtext(".//{*}Message")
+
+    def test_sqs_presigned(self):
+        sqs = self.client("sqs")
+        url = sqs.create_queue(QueueName="presigned")["QueueUrl"]
+        link = sqs.generate_presigned_url("get_queue_url", Params={"QueueName": "presigned"})
+        self.assertIn("X-Amz-Signature=", link)
+        self.assertEqual(self.xml(link, 200).findtext(".//{*}QueueUrl"), url)
+        body = "hi there ü+/*~ & = %41"
+        link = sqs.generate_presigned_url(
+            "send_message", Params={"QueueUrl": url, "MessageBody": body,
+                                    "MessageAttributes": {"k": {"DataType": "String",
+                                                                "StringValue": "v w"}}})
+        sent = self.xml(link, 200)
+        self.assertEqual(sent.findtext(".//{*}MD5OfMessageBody"),
+                         hashlib.md5(body.encode()).hexdigest())
+        queues = self.xml(sqs.generate_presigned_url("list_queues"), 200)
+        self.assertIn(url, [e.text for e in queues.findall(".//{*}QueueUrl")])
+        # a GET to the queue URL itself (Java v1 / .NET style), presigned for one minute
+        got = self.xml(presign_at(url + "?Action=ReceiveMessage&Version=2012-11-05"
+                                  "&MessageAttributeName.1=All", "sqs", "the-secret",
+                                  datetime.datetime.utcnow(), 60, method="GET"), 200, method="GET")
+        self.assertEqual(got.findtext(".//{*}Body"), body)
+        self.assertEqual(got.findtext(".//{*}MessageAttribute/{*}Value/{*}StringValue"), "v w")
+        # signed an hour ago for two hours: still good, although past the 15-minute window
+        hour_ago = datetime.datetime.utcnow() - datetime.timedelta(hours=1)
+        self.xml(presign_at(self.url + "/?Action=ListQueues&Version=2012-11-05", "sqs",
+                            "the-secret", hour_ago, 7200), 200)
+
+    def test_sns_presigned(self):
+        sns = self.client("sns")
+        link = sns.generate_presigned_url("create_topic", Params={"Name": "presigned-topic"})
+        arn = self.xml(link, 200).findtext(".//{*}TopicArn")
+        self.assertEqual(arn, "arn:aws:sns:%s:%s:presigned-topic" % (REGION, ACCOUNT))
+        topics = self.xml(sns.generate_presigned_url("list_topics"), 200)
+        self.assertIn(arn, [e.text for e in topics.findall(".//{*}TopicArn")])
+
+    def test_refused(self):
+        for service, method in (("sqs", "list_queues"), ("sns", "list_topics")):
+            with self.subTest(service=service):
+                good = self.client(service).generate_presigned_url(method)
+                sig = good.rindex("X-Amz-Signature=") + len("X-Amz-Signature=")
+                tampered = good[:sig] + ("0" if good[sig] != "0" else "1") + good[sig + 1:]
+                self.error(tampered, 403, "SignatureDoesNotMatch")
+                self.error(good + "&Extra=1", 403, "SignatureDoesNotMatch")  # unsigned
+                self.error(self.client(service, "wrong-secret").generate_presigned_url(method),
+                           403, "SignatureDoesNotMatch")
+                self.error(self.client(service, "x", akid="AKIDNOBODY").generate_presigned_url(
+                    method), 403, "InvalidClientTokenId")
+                # malformed: the scope cut short, a parameter missing, an expiry past a week
+                cut = good.replace("%2Faws4_request", "")
+                self.assertIn("5 slash-delimited",
+                              self.error(cut, 403, "IncompleteSignature"))
+                self.assertIn("'X-Amz-Signature'",
+                              self.error(good[:sig - len("&X-Amz-Signature=")], 403,
+                                         "IncompleteSignature"))
+                self.error(good.replace("X-Amz-Expires=3600", "X-Amz-Expires=604801"), 403,
+                           "IncompleteSignature")
+                # both a header signature and query auth: refused, not one picked
+                both = "AWS4-HMAC-SHA256 Credential=AKIDPY/20261125/us-east-1/%s/aws4_request, " \
+                       "SignedHeaders=host, Signature=%s" % (service, "0" * 64)
+                self.assertIn("Found both", self.error(good, 403, "SignatureDoesNotMatch",
+                                                       headers={"Authorization": both}))
+                # dated 20 minutes ahead: refused like a header signature that far ahead
+                ahead = datetime.datetime.utcnow() + datetime.timedelta(minutes=20)
+                url = self.url + ("/?Action=ListQueues&Version=2012-11-05" if service == "sqs"
+                                  else "/?Action=ListTopics&Version=2010-03-31")
+                self.error(presign_at(url, service, "the-secret", ahead, 3600), 403,
+                           "SignatureDoesNotMatch")
+                # signed an hour ago for ten minutes
+                hour_ago = datetime.datetime.utcnow() - datetime.timedelta(hours=1)
+                self.assertIn("Request has expired",
+                              self.error(presign_at(url, service, "the-secret", hour_ago, 600),
+                                         400, "RequestExpired"))
+
+    def test_malformed_header(self):
+        """An AWS4-* Authorization header that does not parse is IncompleteSignature, as for a
+        query; another scheme counts as no signature at all."""
+        url = self.url + "/?Action=ListQueues&Version=2012-11-05"
+        bad = {"Authorization": "AWS4-HMAC-SHA256 Credential=AKIDPY/20261125/us-east-1/sqs"}
+        self.assertIn("'Credential'", self.error(url, 403, "IncompleteSignature", headers=bad))
+        self.error(url, 403, "MissingAuthenticationToken", headers={"Authorization": "Bearer x"})
+        self.error(url, 403, "MissingAuthenticationToken")
+
+    def test_expired(self):
+        links = [self.client(service).generate_presigned_url(method, ExpiresIn=1)
+                 for service, method in (("sqs", "list_queues"), ("sns", "list_topics"))]
+        time.sleep(2.1)
+        for link in links:
+            self.error(link, 400, "RequestExpired")
+
+    def test_without_keys(self):
+        """Without access keys a presigned URL is accepted like any request, whatever its
+        signature; its access key still names the sender."""
+        with Hub(config={"aws": {}, "logLevel": "warn"}) as hub:
+            sqs = boto3.client("sqs", endpoint_url=hub.url, region_name=REGION,
+                               aws_access_key_id="AKIDLINK", aws_secret_access_key="anything")
+            self.clients.append(sqs)
+            url = sqs.create_queue(QueueName="presigned-open")["QueueUrl"]
+            link = sqs.generate_presigned_url("send_message",
+                                              Params={"QueueUrl": url, "MessageBody": "by link"})
+            status, _, text = fetch(link[:-1] + ("0" if link[-1] != "0" else "1"))
+            self.assertEqual(status, 200, text)
+            m = sqs.receive_message(QueueUrl=url, AttributeNames=["SenderId"])["Messages"][0]
+            self.assertEqual((m["Body"], m["Attributes"]["SenderId"]), ("by link", "AKIDLINK"))
+
+    def test_json_protocol(self):
+        """SQS JSON (X-Amz-Target) with query auth: the signer moves the JSON members into the
+        query and signs the headers it keeps; errors have the JSON shape."""
+        url = self.client("sqs").create_queue(QueueName="presigned-json")["QueueUrl"]
+        headers = {"X-Amz-Target": "AmazonSQS.ListQueues",
+                   "Content-Type": "application/x-amz-json-1.0"}
+        now = datetime.datetime.utcnow()
+        link = presign_at(self.url + "/", "sqs", "the-secret", now, 60, headers=headers)
+        status, _, text = fetch(link, headers=headers)
+        self.assertEqual(status, 200, text)
+        self.assertIn(url, json.loads(text)["QueueUrls"])
+        old = presign_at(self.url + "/", "sqs", "the-secret",
+                         now - datetime.timedelta(hours=1), 60, headers=headers)
+        status, got_headers, text = fetch(old, headers=headers)
+        self.assertEqual(status, 400, text)
+        self.assertEqual(got_headers["x-amzn-query-error"], "RequestExpired;Sender")
+        self.assertEqual(json.loads(text)["__type"], "com.amazon.coral.service#RequestExpired")
+        status, got_headers, text = fetch(link.replace("X-Amz-Expires=60", "X-Amz-Expires=61"),
+                                          headers=headers)
+        self.assertEqual(status, 403, text)
+        self.assertEqual(got_headers["x-amzn-query-error"], "SignatureDoesNotMatch;Sender")
+        self.assertEqual(json.loads(text)["__type"],
+                         "com.amazon.coral.service#SignatureDoesNotMatch")
 
 
 if __name__ == "__main__":

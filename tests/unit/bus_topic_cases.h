@@ -13,11 +13,13 @@
 #include "bus.h"
 #include "bus_store_test.h"
 #include "hub_alloc.h"
+#include "sns_test_key.h"
 #include "testlib.h"
 
 static uv_loop_t loop;
 static uv_timer_t guard;
 static hub_bus *bus;
+static hub_sns_key *sns_key; /* TEST_KEY_PEM: envelopes verify with TEST_CERT_PEM */
 
 #define ARN_Q(name) "arn:aws:sqs:us-east-1:000000000000:" name
 #define ARN_T(name) "arn:aws:sns:us-east-1:000000000000:" name
@@ -42,6 +44,13 @@ static struct room_call rooms[16];
 static int nrooms;
 static struct http_call https[16];
 static int nhttp;
+
+struct mobile_call {
+    char protocol[16], endpoint[160], message[256], structure[8], topic_arn[128], sub_arn[200];
+};
+
+static struct mobile_call mobiles[16];
+static int nmobile;
 
 static void copy(char *dst, size_t len, const char *src)
 {
@@ -89,6 +98,21 @@ static void http_sink(void *ud, const struct hub_subscription *sub,
     }
 }
 
+static void mobile_sink(void *ud, const struct hub_subscription *sub,
+                        const struct hub_notification *n)
+{
+    CHECK(ud == &mobiles);
+    if (nmobile >= 16) return;
+    struct mobile_call *c = &mobiles[nmobile++];
+    copy(c->protocol, sizeof c->protocol, sub->protocol);
+    copy(c->endpoint, sizeof c->endpoint, sub->endpoint);
+    copy(c->structure, sizeof c->structure, n->message_structure);
+    copy(c->topic_arn, sizeof c->topic_arn, n->topic_arn);
+    copy(c->sub_arn, sizeof c->sub_arn, n->subscription_arn);
+    memcpy(c->message, n->message,
+           n->message_len < sizeof c->message ? n->message_len : sizeof c->message - 1);
+}
+
 static void hooks_reset(void)
 {
     for (int i = 0; i < nrooms; i++)
@@ -97,18 +121,23 @@ static void hooks_reset(void)
         json_decref(https[i].attrs);
     memset(rooms, 0, sizeof rooms);
     memset(https, 0, sizeof https);
-    nrooms = nhttp = 0;
+    memset(mobiles, 0, sizeof mobiles);
+    nrooms = nhttp = nmobile = 0;
 }
 
 static void bus_up(const struct store_opts *opt)
 {
     CHECK_INT(uv_loop_init(&loop), 0);
     uv_timer_init(&loop, &guard);
-    struct hub_bus_options o = {.public_url = "http://127.0.0.1:4566", .signing_secret = "s3cret"};
+    sns_key = sns_test_key_new();
+    CHECK(sns_key != NULL);
+    struct hub_bus_options o = {
+        .public_url = "http://127.0.0.1:4566", .signing_secret = "s3cret", .signing_key = sns_key};
     bus = store_bus_new(&loop, opt, &o);
     CHECK(bus != NULL);
     hub_bus_set_room_sink(bus, room_sink, &rooms);
     hub_bus_set_http_sink(bus, http_sink, &https);
+    hub_bus_set_mobile_sink(bus, mobile_sink, &mobiles);
     hooks_reset();
 }
 
@@ -116,6 +145,8 @@ static void bus_down(void)
 {
     hub_bus_free(bus);
     bus = NULL;
+    hub_sns_key_unref(sns_key);
+    sns_key = NULL;
     uv_close((uv_handle_t *)&guard, NULL);
     uv_run(&loop, UV_RUN_DEFAULT);
     CHECK_INT(uv_loop_close(&loop), 0);
@@ -142,6 +173,29 @@ static void run_for(uint64_t ms)
 {
     int never = 0;
     run_until(&never, ms);
+}
+
+/* Runs the loop until the HTTP hook was called n times (a confirmation goes out once the bus
+ * read its topic's SignatureVersion). */
+static int wait_http(int n)
+{
+    int expired = 0;
+    guard.data = &expired;
+    uv_timer_start(&guard, on_guard, 5000, 0);
+    while (nhttp < n && !expired)
+        uv_run(&loop, UV_RUN_ONCE);
+    uv_timer_stop(&guard);
+    return nhttp >= n;
+}
+
+/* 1 when body is an envelope of SignatureVersion version that holds with the test certificate. */
+static int signed_with(const char *body, int version)
+{
+    char want[40];
+    snprintf(want, sizeof want, "\"SignatureVersion\" : \"%d\"", version);
+    return strstr(body, want) &&
+           hub_sns_envelope_verify(body, strlen(body), TEST_CERT_PEM,
+                                   sizeof TEST_CERT_PEM - 1) == 0;
 }
 
 /* ---- results ---- */
@@ -707,7 +761,9 @@ static void test_http_confirmation(void)
     char token[80];
     copy(token, sizeof token, r->s[0].token);
     /* The confirmation went to the HTTP hook (after the subscribe callback). */
+    CHECK(wait_http(1));
     CHECK_INT(nhttp, 1);
+    CHECK(signed_with(https[0].envelope, 1));
     CHECK_STR(https[0].type, "SubscriptionConfirmation");
     CHECK_STR(https[0].token, token);
     CHECK_STR(https[0].sub, sub);
@@ -760,6 +816,69 @@ static void test_http_confirmation(void)
     bus_down();
 }
 
+/* Envelopes are signed as the topic's SignatureVersion says (SNS's default 1), to queues and to
+ * HTTP endpoints, confirmations included, and verify with the key's certificate. */
+static void test_signature_versions(void)
+{
+    bus_up(NULL);
+    struct res *r = res_new();
+    struct hub_topic_config c;
+    hub_topic_config_init(&c);
+    json_t *a = json_pack("{s:s}", "SignatureVersion", "2");
+    CHECK_INT(hub_topic_config_parse(&c, a, 1, NULL), 0);
+    json_decref(a);
+    CHECK_INT(create_topic("v2", &c), 0);
+    hub_topic_config_clear(&c);
+    CHECK_INT(create_topic("v1", NULL), 0);
+    CHECK_INT(create_queue("q"), 0);
+    CHECK_INT(subscribe("v1", "sqs", ARN_Q("q"), NULL, NULL, NULL), 0);
+    CHECK_INT(subscribe("v2", "sqs", ARN_Q("q"), NULL, NULL, NULL), 0);
+
+    CHECK_INT(publish("v1", "one", NULL, NULL, NULL, r), 0);
+    CHECK_INT(receive("q", 1, 1000, r), 0);
+    CHECK_INT(r->n, 1);
+    CHECK(signed_with(r->m[0].body, 1));
+    CHECK_INT(publish("v2", "two", NULL, NULL, NULL, r), 0);
+    CHECK_INT(receive("q", 1, 1000, r), 0);
+    CHECK_INT(r->n, 1);
+    CHECK(signed_with(r->m[0].body, 2));
+    /* A tampered message no longer verifies. */
+    char *p = strstr(r->m[0].body, "\"Message\" : \"two\"");
+    CHECK(p != NULL);
+    if (p) p[14] = 'T';
+    CHECK(!signed_with(r->m[0].body, 2));
+
+    /* HTTP: the confirmation and the notifications follow the topic too. */
+    CHECK_INT(subscribe("v2", "https", "https://127.0.0.1:9/hook", NULL, NULL, r), 0);
+    CHECK(wait_http(1));
+    CHECK_STR(https[0].type, "SubscriptionConfirmation");
+    CHECK(signed_with(https[0].envelope, 2));
+    res_reset(r);
+    CHECK_INT(await(hub_bus_confirm_subscription(bus, "v2", https[0].token, on_sub, r), r), 0);
+    CHECK_INT(publish("v2", "three", NULL, NULL, NULL, r), 0);
+    CHECK(wait_http(2));
+    CHECK(signed_with(https[1].envelope, 2));
+
+    /* SetTopicAttributes: back to 1 ("" resets, as the attribute's absence); others refused. */
+    a = json_pack("{s:s}", "SignatureVersion", "3");
+    hub_topic_config_init(&c);
+    CHECK_INT(hub_topic_config_parse(&c, a, 0, NULL), HUB_BUS_EINVALID_PARAMETER);
+    hub_topic_config_clear(&c);
+    json_decref(a);
+    a = json_pack("{s:s}", "SignatureVersion", "1");
+    hub_topic_config_init(&c);
+    CHECK_INT(hub_topic_config_parse(&c, a, 0, NULL), 0);
+    json_decref(a);
+    res_reset(r);
+    CHECK_INT(await(hub_bus_topic_set(bus, "v2", &c, on_done, r), r), 0);
+    hub_topic_config_clear(&c);
+    CHECK_INT(publish("v2", "four", NULL, NULL, NULL, r), 0);
+    CHECK(wait_http(3));
+    CHECK(signed_with(https[2].envelope, 1));
+    res_free(r);
+    bus_down();
+}
+
 static void test_fifo_topic(void)
 {
     bus_up(NULL);
@@ -774,7 +893,7 @@ static void test_fifo_topic(void)
               HUB_BUS_EINVALID_PARAMETER);
     CHECK_INT(subscribe("orders.fifo", "sqs", ARN_Q("q.fifo"), NULL, NULL, NULL), 0);
     CHECK_INT(subscribe("orders.fifo", "http", "http://h/x", NULL, NULL, NULL), 0);
-    CHECK_INT(nhttp, 1);
+    CHECK(wait_http(1));
     CHECK_INT(hub_bus_confirm_subscription(bus, "orders.fifo", https[0].token, on_sub, r), 0);
     CHECK(run_until(&r->done, 1000));
 
@@ -947,6 +1066,108 @@ static void test_subscription_management(void)
     bus_down();
 }
 
+#define ENDPOINT_ARN(rest) "arn:aws:sns:us-east-1:000000000000:endpoint/" rest
+
+/* "application" (platform endpoints) and "sms" (phone numbers) subscriptions go to the mobile
+ * hook, the message of MessageStructure=json chosen by the endpoint's platform or "sms". */
+static void test_mobile_sink(void)
+{
+    bus_up(NULL);
+    struct res *r = res_new();
+    char sms_sub[40];
+    CHECK_INT(create_topic("alerts", NULL), 0);
+    CHECK_INT(create_topic("alerts.fifo", NULL), 0);
+    CHECK_INT(subscribe("alerts", "application", ENDPOINT_ARN("GCM/app/1234"), NULL, NULL, NULL),
+              0);
+    CHECK_INT(subscribe("alerts", "application", ENDPOINT_ARN("APNS/app/99"), NULL, NULL, NULL), 0);
+    CHECK_INT(subscribe("alerts", "sms", "+15550100", NULL, sms_sub, NULL), 0);
+    /* wrong shapes, another account or region, FIFO topics */
+    const char *bad_apps[] = {
+        ENDPOINT_ARN("GCM/app"),
+        ENDPOINT_ARN("GCM//1"),
+        ENDPOINT_ARN("/app/1"),
+        ENDPOINT_ARN("GCM/app/1/2"),
+        "arn:aws:sns:us-east-1:000000000000:app/GCM/app",
+        "arn:aws:sns:eu-west-1:000000000000:endpoint/GCM/app/1",
+        "arn:aws:sns:us-east-1:111111111111:endpoint/GCM/app/1",
+        "arn:aws:sqs:us-east-1:000000000000:endpoint/GCM/app/1",
+    };
+    for (size_t i = 0; i < sizeof bad_apps / sizeof bad_apps[0]; i++)
+        CHECK_INT(subscribe("alerts", "application", bad_apps[i], NULL, NULL, NULL),
+                  HUB_BUS_EINVALID_PARAMETER);
+    CHECK_INT(subscribe("alerts", "sms", "555-0100", NULL, NULL, NULL), HUB_BUS_EINVALID_PARAMETER);
+    CHECK_INT(subscribe("alerts.fifo", "sms", "+15550100", NULL, NULL, NULL),
+              HUB_BUS_EINVALID_PARAMETER);
+    CHECK_INT(subscribe("alerts.fifo", "application", ENDPOINT_ARN("GCM/app/1"), NULL, NULL, NULL),
+              HUB_BUS_EINVALID_PARAMETER);
+
+    CHECK_INT(publish("alerts", "plain", NULL, NULL, NULL, r), 0);
+    CHECK_INT(nmobile, 3);
+    CHECK_STR(mobiles[0].protocol, "application");
+    CHECK_STR(mobiles[0].endpoint, ENDPOINT_ARN("GCM/app/1234"));
+    CHECK_STR(mobiles[0].message, "plain");
+    CHECK_STR(mobiles[0].structure, "");
+    CHECK_STR(mobiles[0].topic_arn, ARN_T("alerts"));
+    CHECK_STR(mobiles[2].protocol, "sms");
+    CHECK_STR(mobiles[2].endpoint, "+15550100");
+    CHECK(strncmp(mobiles[2].sub_arn, ARN_T("alerts:"), strlen(ARN_T("alerts:"))) == 0);
+    CHECK_INT(nhttp, 0);
+
+    struct hub_publish_entry e = {
+        .message = "{\"default\":\"d\",\"GCM\":\"g\",\"sms\":\"s\"}",
+        .structure_json = 1,
+    };
+    e.message_len = strlen(e.message);
+    res_reset(r);
+    hooks_reset();
+    CHECK_INT(await(hub_bus_publish(bus, "alerts", &e, 1, on_published, r), r), 0);
+    CHECK_INT(nmobile, 3);
+    CHECK_STR(mobiles[0].message, "g");
+    CHECK_STR(mobiles[0].structure, "json");
+    CHECK_STR(mobiles[1].message, "d"); /* APNS: no key of its own */
+    CHECK_STR(mobiles[2].message, "s");
+
+    /* without the hook, nothing is delivered (and nothing breaks) */
+    hub_bus_set_mobile_sink(bus, NULL, NULL);
+    hooks_reset();
+    CHECK_INT(publish("alerts", "unheard", NULL, NULL, NULL, r), 0);
+    CHECK_INT(nmobile, 0);
+    res_free(r);
+    bus_down();
+}
+
+/* The pure parts: phone numbers and platform endpoint ARNs. */
+static void test_mobile_names(void)
+{
+    const char *good[] = {"+15550100", "15550100", "+442071838750", "+12", "+123456789012345"};
+    const char *bad[] = {"",       "+",      "+1",    "+0123456",    "0123456",
+                         "+1-555", "++1555", "1555a", "+1 555 0100", "+1234567890123456"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        CHECK(hub_bus_phone_valid(good[i]));
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK(!hub_bus_phone_valid(bad[i]));
+    CHECK(!hub_bus_phone_valid(NULL));
+    char platform[16];
+    CHECK_INT(hub_bus_endpoint_platform(ENDPOINT_ARN("APNS_SANDBOX/my.app/abc"), platform,
+                                        sizeof platform),
+              0);
+    CHECK_STR(platform, "APNS_SANDBOX");
+    CHECK_INT(hub_bus_endpoint_platform(ENDPOINT_ARN("APNS_SANDBOX/a/b"), platform, 12), -1);
+    CHECK_INT(hub_bus_endpoint_platform("arn:aws:sns:r:a:endpoint/GCM/a/b", platform, 16), 0);
+    CHECK_INT(hub_bus_endpoint_platform("arn:aws:sns::a:endpoint/GCM/a/b", platform, 16), -1);
+    CHECK_INT(hub_bus_endpoint_platform("arn:aws:sns:r:a:endpoint/GCM/a/", platform, 16), -1);
+    CHECK_INT(hub_bus_endpoint_platform("arn:aws:sns:r:a:x:endpoint/GCM/a/b", platform, 16), -1);
+    CHECK_INT(hub_bus_endpoint_platform(NULL, platform, 16), -1);
+    /* the message of a MessageStructure=json object */
+    json_t *o = json_pack("{s:s,s:s}", "default", "d", "sms", "s");
+    size_t len;
+    CHECK_STR(hub_bus_structure_message(o, "sms", &len), "s");
+    CHECK_STR(hub_bus_structure_message(o, "GCM", &len), "d");
+    CHECK_STR(hub_bus_structure_message(o, NULL, &len), "d");
+    CHECK_INT(len, 1);
+    json_decref(o);
+}
+
 static void test_message_structure(void)
 {
     bus_up(NULL);
@@ -1077,7 +1298,10 @@ static void test_free_with_pending(void)
     RUNNER(test_raw_delivery);                                                                     \
     RUNNER(test_filter_policies);                                                                  \
     RUNNER(test_room_sink);                                                                        \
+    RUNNER(test_mobile_sink);                                                                      \
+    RUNNER(test_mobile_names);                                                                     \
     RUNNER(test_http_confirmation);                                                                \
+    RUNNER(test_signature_versions);                                                               \
     RUNNER(test_fifo_topic);                                                                       \
     RUNNER(test_fifo_topic_dedup_window);                                                          \
     RUNNER(test_subscription_management);                                                          \

@@ -4,6 +4,7 @@
 #include "aws_config.h"
 #include "hub_alloc.h"
 #include "hub_err.h"
+#include "sns_test_key.h"
 #include "testlib.h"
 
 #include <dirent.h>
@@ -960,6 +961,69 @@ static void test_bus_keys(void)
 
 /* ---- the AWS APIs' key (aws_config.h) ---- */
 
+/* Loading a config with these key and certificate files fails with a message holding want. */
+static void check_key_files(const char *key_file, const char *cert_file, const char *want)
+{
+    char text[1400];
+
+    snprintf(text, sizeof text,
+             "{\"bus\": {\"signingKeyFile\": \"%s\",\n\"signingCertFile\": \"%s\"}}", key_file,
+             cert_file);
+    CHECK_LOAD_ERR(text, HUB_EINVAL, want);
+}
+
+/* bus.signingKeyFile / bus.signingCertFile: read and checked when the file is loaded; a bad one is
+ * a config error that names the key, its line and the file. */
+static void test_bus_signing_key(void)
+{
+    struct hub_config cfg;
+    char text[1400], want[1400];
+    const char *key = write_file("key.pem", TEST_KEY_PEM);
+    static char key_file[256], cert_file[256], other_file[256], small_file[256], junk_file[256];
+
+    snprintf(key_file, sizeof key_file, "%s", key);
+    snprintf(cert_file, sizeof cert_file, "%s", write_file("cert.pem", TEST_CERT_PEM));
+    snprintf(other_file, sizeof other_file, "%s", write_file("other.pem", TEST_OTHER_KEY_PEM));
+    snprintf(small_file, sizeof small_file, "%s", write_file("small.pem", TEST_SMALL_KEY_PEM));
+    snprintf(junk_file, sizeof junk_file, "%s", write_file("junk.pem", "not a pem file\n"));
+
+    snprintf(text, sizeof text,
+             "{\"bus\": {\"signingKeyFile\": \"%s\",\n \"signingCertFile\": \"%s\"}}", key_file,
+             cert_file);
+    CHECK_INT(load_text(&cfg, text), 0);
+    CHECK(cfg.bus && cfg.bus->signing_key != NULL);
+    if (cfg.bus && cfg.bus->signing_key)
+        CHECK_STR(hub_sns_key_cert_pem(cfg.bus->signing_key, NULL), TEST_CERT_PEM);
+    hub_config_free(&cfg);
+    CHECK_INT(load_text(&cfg, "{\"bus\": {\"region\": \"eu-west-1\"}}"), 0);
+    CHECK(cfg.bus && cfg.bus->signing_key == NULL);
+    hub_config_free(&cfg);
+
+    /* One without the other. */
+    snprintf(text, sizeof text, "{\"bus\": {\n\"signingKeyFile\": \"%s\"}}", key_file);
+    CHECK_LOAD_ERR(text, HUB_EINVAL, ":2: bus.signingKeyFile: needs \"signingCertFile\"");
+    snprintf(text, sizeof text, "{\"bus\": {\n\"signingCertFile\": \"%s\"}}", cert_file);
+    CHECK_LOAD_ERR(text, HUB_EINVAL, ":2: bus.signingCertFile: needs \"signingKeyFile\"");
+    /* Unreadable files (the key's on line 1, the certificate's on line 2). */
+    char missing[300];
+    snprintf(missing, sizeof missing, "%s/missing.pem", tmpdir);
+    snprintf(want, sizeof want, ":1: bus.signingKeyFile: cannot read %s: No such file", missing);
+    check_key_files(missing, cert_file, want);
+    snprintf(want, sizeof want, ":2: bus.signingCertFile: cannot read %s", tmpdir);
+    check_key_files(key_file, tmpdir, want);
+    /* Not PEM, not a certificate, too small, not a pair. */
+    snprintf(want, sizeof want, ":1: bus.signingKeyFile: %s: no PEM private key", junk_file);
+    check_key_files(junk_file, cert_file, want);
+    snprintf(want, sizeof want, ":2: bus.signingCertFile: %s: no PEM certificate", key_file);
+    check_key_files(key_file, key_file, want);
+    snprintf(want, sizeof want, "bus.signingKeyFile: %s: a 1024-bit RSA key", small_file);
+    check_key_files(small_file, cert_file, want);
+    snprintf(want, sizeof want,
+             ":1: bus.signingKeyFile: the key in %s does not match the certificate in %s",
+             other_file, cert_file);
+    check_key_files(other_file, cert_file, want);
+}
+
 static void test_aws_keys(void)
 {
     struct hub_config cfg;
@@ -1101,6 +1165,7 @@ int main(void)
     RUN(test_help_version);
     RUN(test_alloc_failures);
     RUN(test_bus_keys);
+    RUN(test_bus_signing_key);
     RUN(test_aws_keys);
     remove_tmpdir();
     return TEST_SUMMARY();

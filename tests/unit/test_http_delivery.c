@@ -8,6 +8,7 @@
 #include "hub_alloc.h"
 #include "hub_err.h"
 #include "log.h"
+#include "sns_test_key.h"
 #include "testlib.h"
 
 /* ---- a fake HTTP client: each POST completes after `delay_ms` with the next scripted status ----
@@ -571,7 +572,9 @@ static void test_sns_on_the_wire(void)
     struct env e;
     struct done_rec r = {0};
     static const uint8_t secret[] = "k";
-    struct hub_sns_signer s = {secret, 1, "https://hub/cert.pem"};
+    hub_sns_key *key = sns_test_key_new();
+    CHECK(key != NULL);
+    struct hub_sns_signer s = {secret, 1, key, 2, "https://hub/cert.pem"};
     struct hub_sns_message m = {0};
     struct hub_http_retry_policy p;
     const char *sig;
@@ -599,7 +602,10 @@ static void test_sns_on_the_wire(void)
     sig = fake_header(&e.fake, "X-Hubbub-Signature");
     CHECK(sig != NULL);
     CHECK_INT(hub_sns_body_signature_verify(secret, 1, e.fake.body[0], e.fake.body_len[0], sig), 0);
-    CHECK_INT(hub_sns_envelope_verify(e.fake.body[0], e.fake.body_len[0], secret, 1), 0);
+    CHECK_INT(hub_sns_envelope_verify(e.fake.body[0], e.fake.body_len[0], TEST_CERT_PEM,
+                                      sizeof TEST_CERT_PEM - 1),
+              0);
+    CHECK(strstr(e.fake.body[0], "\"SignatureVersion\" : \"2\"") != NULL);
 
     /* Raw delivery: the bare message, and requestPolicy.headerContentType. */
     hub_http_retry_policy_default(&p);
@@ -643,9 +649,12 @@ static void test_sns_on_the_wire(void)
         CHECK_STR(fake_header(&e.fake, "x-amz-sns-message-type"), "SubscriptionConfirmation");
         CHECK(fake_header(&e.fake, "x-amz-sns-subscription-arn") == NULL);
         CHECK(strstr(e.fake.body[4], "\"Token\" : \"") != NULL);
-        CHECK_INT(hub_sns_envelope_verify(e.fake.body[4], e.fake.body_len[4], secret, 1), 0);
+        CHECK_INT(hub_sns_envelope_verify(e.fake.body[4], e.fake.body_len[4], TEST_CERT_PEM,
+                                          sizeof TEST_CERT_PEM - 1),
+                  0);
     }
     teardown(&e);
+    hub_sns_key_unref(key);
 }
 
 static void test_backoff(void)

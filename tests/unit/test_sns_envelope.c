@@ -1,18 +1,51 @@
 /* test_sns_envelope.c - the SNS envelope byte for byte (the layout of the SNS Developer Guide's
- * examples), its signature (known answers computed independently with Python's hmac/base64), the
- * HMAC-SHA256 primitive against RFC 4231, headers, tokens and URLs. */
+ * examples), SNS's canonical string-to-sign, the RSA signatures of both SignatureVersions (known
+ * answers made independently with `openssl dgst -sha1|-sha256 -sign` and the key of
+ * sns_test_key.h) and their verification with the certificate, the HMAC-SHA256 of the
+ * X-Hubbub-Signature header against RFC 4231 and Python's hmac, headers, tokens and URLs. */
 #include <stdlib.h>
 
 #include "http_delivery.h"
 #include "hub_alloc.h"
 #include "hub_err.h"
 #include "sns_envelope.h"
+#include "sns_test_key.h"
 #include "testlib.h"
 
 static const uint8_t secret[] = "s3cret";
 #define SECRET_LEN 6
-static const struct hub_sns_signer signer = {
-    secret, SECRET_LEN, "https://hub.example/SimpleNotificationService-hubbub.pem"};
+#define CERT_URL "https://hub.example/_hubbub/sns/SigningCert-0123456789abcdef.pem"
+static hub_sns_key *test_key;           /* TEST_KEY_PEM */
+static struct hub_sns_signer signer;    /* version 1 */
+static struct hub_sns_signer signer_v2; /* version 2 */
+
+/* hub_sns_envelope_verify with the test certificate. */
+static int verify(const char *body, size_t len)
+{
+    return hub_sns_envelope_verify(body, len, TEST_CERT_PEM, sizeof TEST_CERT_PEM - 1);
+}
+
+/* Known answers: printf '<string-to-sign>' | openssl dgst -sha1|-sha256 -sign key.pem | base64 */
+#define NOTE_SIG_V1 \
+    "l+TnHppwHw5ke4EaxnpNff759lldqIt/q4uIXi27Z0ybII7bSuFpOr/PDdl7KttN1PwClaGOEWBzYFYXAKZiTfQl" \
+    "3LS5zLZYGr5XDtKXygPpV3TXtb0OAjVN+EscGU0idoMAUueCiK6o5go89yWQUnhZ/ooIKiLGddlvLL3LD9It+cFZ" \
+    "FM8cSqJlbg00f8IXyEqbtvTUgRYkF4LMc27aJO/k9u4QR19TWBGXkFcJAFZg/r/nlo1AATAhNzgP9dBcUQmuUAOS" \
+    "nOuLjF9saIQGaZHGhxuqq5uVmefbMzmDeeSGyrC8PI2Y44xvS/CPg2ri5Rbs0Hg7S7oLn7KIuDHodQ=="
+#define NOTE_SIG_V2 \
+    "eU3Chd7JuKCL1lUxlGkGRZQAFVkG/PRU1/A4gBV/81uaeRg1Ery7E7aM3Nu17jQ8k8u38eclVd8qWn8jkeW+ctsZ" \
+    "P31JL5fCCfyq83Q01SwVRzB2K4tcCbvmMQ9GhW4LlJ2rsmMsoIb814X0JgMxmyGGFxgI3/4lK6zhJY0mpEZUVE2V" \
+    "wrYvoJMSovm/A/b4wiJEwxsfn/1OwdMIWspT5K8F2nqGfqqvFX/Ww1tox7nqSgJ6paQFhwpYrwovCxIqKtijOUOD" \
+    "RvQPf5jy/ZRZURkZOsLXhOsq4Jz/t0vnzbyE7JhFpxgFbW6APR3/N14mkK9Edy0N+As/NgHWPPbkHw=="
+#define CONF_SIG_V1 \
+    "p6zRHswUnI2f8LO6e3OhfIDJIhMR0Rqe2KzQxCWyFrHr3wJL8fvJCa69RFOEEUQkxOHgQXcXjBJLU1f5t0ZQ1EUT" \
+    "/vgwfKeWNNi5CN0aSTqXuNr99JVTf8aLz9tU7YmwnBdBT9ciLDkNBZrIurmDIf6stqW1ghw35Kv2yLazrqO6GdEi" \
+    "E/n+uDFC8iJVndw5idF+l2VlhgsFp2PcCsATJQnwyuY0eHOfhtJJ/zxhF5lNJKljguk2gcySCruBr+N4kgWyhbtn" \
+    "ePTjuFk2lUK6+SxR20T2eYxb4/GBjr2efwBm+Y02n8uQ1vXCazzaUpZodgQcd8GXcz8C+hCw8AixWA=="
+#define CONF_SIG_V2 \
+    "R5SxO48uJw/DxGlGpYDiR/+5ziJtZ+fsKfSQO7O+Gk/WMHR6vs4buzhbkhG5tHFwHobpeYU3StY08yTLOTNcUxkK" \
+    "FFzB9elw+cHGPHj5VYsIrMuNs7qCeW3YwBsKyXJaN/5/ifW0N7bWdf04KVPIf61VSCj491oIKKxSnUJMvu/tj9sY" \
+    "U3qHakNUWff5ShCloIg9hXIPkl917ozOJDp3wIwxi6TlHfk3Xk5f4ylGnfTCNz7eyeQPu2km2GWQAnzFEAJ6HqtU" \
+    "Zqpz0ytLqOvJR1Xqq+FPDaZUyViLbwr5a9P1brxS/6Bj7kyrpFQklAHTsIotdnscxhuUQRKrLw4gjg=="
 
 #define TS_MS 1335919646655LL /* 2012-05-02T00:47:26.655Z */
 
@@ -85,9 +118,9 @@ static const char notification[] =
     "  \"Subject\" : \"My First Message\",\n"
     "  \"Message\" : \"Hello world!\",\n"
     "  \"Timestamp\" : \"2012-05-02T00:47:26.655Z\",\n"
-    "  \"SignatureVersion\" : \"2\",\n"
-    "  \"Signature\" : \"B81+YEKQgO5vvHMR71na8j9mDnzfR8v2VbOIgAuqukA=\",\n"
-    "  \"SigningCertURL\" : \"https://hub.example/SimpleNotificationService-hubbub.pem\",\n"
+    "  \"SignatureVersion\" : \"1\",\n"
+    "  \"Signature\" : \"" NOTE_SIG_V1 "\",\n"
+    "  \"SigningCertURL\" : \"" CERT_URL "\",\n"
     "  \"UnsubscribeURL\" : "
     "\"http://127.0.0.1:4566/?Action=Unsubscribe&SubscriptionArn=arn:aws:sns:us-west-2:"
     "123456789012:MyTopic:c9135db0\"\n"
@@ -125,29 +158,74 @@ static void test_notification(void)
     CHECK_INT(slen, strlen(sts));
     hub_free(sts);
 
+    /* SignatureVersion 1 (SNS's default): SHA1withRSA, byte for byte. */
     CHECK_INT(hub_sns_envelope_build(&m, &signer, &body, &len), 0);
     CHECK_STR(body, notification);
     CHECK_INT(len, strlen(notification));
-    CHECK_INT(hub_sns_envelope_verify(body, len, secret, SECRET_LEN), 0);
-    CHECK_INT(hub_sns_envelope_verify(body, len, (const uint8_t *)"other", 5), HUB_EINVAL);
+    CHECK_INT(verify(body, len), 0);
     /* Change one character of the message: the signature no longer holds. */
     {
         char *p = strstr(body, "Hello world!");
 
         p[0] = 'J';
-        CHECK_INT(hub_sns_envelope_verify(body, len, secret, SECRET_LEN), HUB_EINVAL);
+        CHECK_INT(verify(body, len), HUB_EINVAL);
+        p[0] = 'H';
+        CHECK_INT(verify(body, len), 0);
+    }
+    /* Claiming the other version fails: the digest is part of what is signed. */
+    {
+        char *p = strstr(body, "\"SignatureVersion\" : \"1\"");
+
+        p[22] = '2';
+        CHECK_INT(verify(body, len), HUB_EINVAL);
+        p[22] = '3';
+        CHECK_INT(verify(body, len), HUB_EINVAL);
     }
     hub_free(body);
-    CHECK_INT(hub_sns_envelope_verify("nope", 4, secret, SECRET_LEN), HUB_EPARSE);
+    CHECK_INT(verify("nope", 4), HUB_EPARSE);
+
+    /* SignatureVersion 2: SHA256withRSA over the same string. */
+    CHECK_INT(hub_sns_envelope_build(&m, &signer_v2, &body, &len), 0);
+    CHECK(strstr(body, "\"SignatureVersion\" : \"2\",\n  \"Signature\" : \"" NOTE_SIG_V2 "\"") !=
+          NULL);
+    CHECK_INT(verify(body, len), 0);
+    /* Another certificate (another key) does not verify it; a malformed one neither. */
+    {
+        hub_sns_key *other;
+        size_t clen;
+        const char *cert;
+
+        CHECK_INT(hub_sns_key_generate(&other), 0);
+        cert = hub_sns_key_cert_pem(other, &clen);
+        CHECK_INT(hub_sns_envelope_verify(body, len, cert, clen), HUB_EINVAL);
+        CHECK_INT(hub_sns_envelope_verify(body, len, "-----BEGIN CERTIFICATE-----\n", 28),
+                  HUB_EINVAL);
+        hub_sns_key_unref(other);
+    }
+    hub_free(body);
 
     /* Without Subject the key disappears from both the envelope and the string-to-sign. */
     m.subject = NULL;
+    CHECK_INT(hub_sns_string_to_sign(&m, &sts, &slen), 0);
+    CHECK_STR(sts, "Message\nHello world!\nMessageId\n22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324\n"
+                   "Timestamp\n2012-05-02T00:47:26.655Z\nTopicArn\narn:aws:sns:us-west-2:"
+                   "123456789012:MyTopic\nType\nNotification\n");
+    hub_free(sts);
     CHECK_INT(hub_sns_envelope_build(&m, &signer, &body, &len), 0);
     CHECK(strstr(body, "Subject") == NULL);
-    CHECK_INT(hub_sns_envelope_verify(body, len, secret, SECRET_LEN), 0);
+    CHECK_INT(verify(body, len), 0);
     hub_free(body);
 
-    /* Required fields. */
+    /* Required fields; a signature needs a key and a known version. */
+    {
+        struct hub_sns_signer nokey = signer, v3 = signer;
+
+        nokey.key = NULL;
+        v3.version = 3;
+        CHECK_INT(hub_sns_envelope_build(&m, &nokey, &body, &len), HUB_EINVAL);
+        CHECK_INT(hub_sns_envelope_build(&m, NULL, &body, &len), HUB_EINVAL);
+        CHECK_INT(hub_sns_envelope_build(&m, &v3, &body, &len), HUB_EINVAL);
+    }
     m.message_id = NULL;
     CHECK_INT(hub_sns_envelope_build(&m, &signer, &body, &len), HUB_EINVAL);
     CHECK(body == NULL);
@@ -187,7 +265,7 @@ static void test_attributes_and_escaping(void)
                   "Number");
         json_decref(v);
     }
-    CHECK_INT(hub_sns_envelope_verify(body, len, secret, SECRET_LEN), 0);
+    CHECK_INT(verify(body, len), 0);
     hub_free(body);
 
     m.message = "bad \xc3 utf8";
@@ -238,8 +316,8 @@ static void test_fifo(void)
 static void test_confirmation(void)
 {
     struct hub_sns_message m = {0};
-    char *body, *url;
-    size_t len;
+    char *body, *url, *sts;
+    size_t len, slen;
 
     CHECK_INT(hub_sns_subscribe_url("http://127.0.0.1:4566",
                                     "arn:aws:sns:us-west-2:123456789012:MyTopic", "abc", &url),
@@ -253,7 +331,18 @@ static void test_confirmation(void)
     m.timestamp_ms = TS_MS;
     m.token = "abc";
     m.subscribe_url = url;
-    CHECK_INT(hub_sns_envelope_build(&m, &signer, &body, &len), 0);
+    CHECK_INT(hub_sns_string_to_sign(&m, &sts, &slen), 0);
+    CHECK_STR(sts, "Message\nYou have chosen to subscribe to the topic "
+                   "arn:aws:sns:us-west-2:123456789012:MyTopic.\nTo confirm the subscription, "
+                   "visit the SubscribeURL included in this message.\n"
+                   "MessageId\n165545c9-2a5c-472c-8df2-7ff2be2b3b1b\n"
+                   "SubscribeURL\nhttp://127.0.0.1:4566/?Action=ConfirmSubscription&TopicArn="
+                   "arn:aws:sns:us-west-2:123456789012:MyTopic&Token=abc\n"
+                   "Timestamp\n2012-05-02T00:47:26.655Z\nToken\nabc\n"
+                   "TopicArn\narn:aws:sns:us-west-2:123456789012:MyTopic\n"
+                   "Type\nSubscriptionConfirmation\n");
+    hub_free(sts);
+    CHECK_INT(hub_sns_envelope_build(&m, &signer_v2, &body, &len), 0);
     CHECK_STR(
         body,
         "{\n"
@@ -269,10 +358,22 @@ static void test_confirmation(void)
         "123456789012:MyTopic&Token=abc\",\n"
         "  \"Timestamp\" : \"2012-05-02T00:47:26.655Z\",\n"
         "  \"SignatureVersion\" : \"2\",\n"
-        "  \"Signature\" : \"R+79TMUkNGDRGC7SVwzDdozn4yrvKotGtoLHhv3zt00=\",\n"
-        "  \"SigningCertURL\" : \"https://hub.example/SimpleNotificationService-hubbub.pem\"\n"
+        "  \"Signature\" : \"" CONF_SIG_V2 "\",\n"
+        "  \"SigningCertURL\" : \"" CERT_URL "\"\n"
         "  }");
-    CHECK_INT(hub_sns_envelope_verify(body, len, secret, SECRET_LEN), 0);
+    CHECK_INT(verify(body, len), 0);
+    /* The Token is signed: another one fails. */
+    {
+        char *p = strstr(body, "\"Token\" : \"abc\"");
+
+        p[12] = 'x';
+        CHECK_INT(verify(body, len), HUB_EINVAL);
+    }
+    hub_free(body);
+    CHECK_INT(hub_sns_envelope_build(&m, &signer, &body, &len), 0);
+    CHECK(strstr(body, "\"SignatureVersion\" : \"1\",\n  \"Signature\" : \"" CONF_SIG_V1 "\"") !=
+          NULL);
+    CHECK_INT(verify(body, len), 0);
     hub_free(body);
 
     /* The unsubscribe confirmation names the subscription in its standard text. */
@@ -280,14 +381,14 @@ static void test_confirmation(void)
     CHECK_INT(hub_sns_envelope_build(&m, &signer, &body, &len),
               HUB_EINVAL); /* no subscription_arn */
     m.subscription_arn = "arn:aws:sns:us-west-2:123456789012:MyTopic:2bcf";
-    CHECK_INT(hub_sns_envelope_build(&m, &signer, &body, &len), 0);
+    CHECK_INT(hub_sns_envelope_build(&m, &signer_v2, &body, &len), 0);
     CHECK(strstr(body, "\"Type\" : \"UnsubscribeConfirmation\"") != NULL);
     CHECK(strstr(body, "You have chosen to deactivate subscription "
                        "arn:aws:sns:us-west-2:123456789012:MyTopic:2bcf."
                        "\\nTo cancel this operation and restore the subscription, visit the "
                        "SubscribeURL included "
                        "in this message.") != NULL);
-    CHECK_INT(hub_sns_envelope_verify(body, len, secret, SECRET_LEN), 0);
+    CHECK_INT(verify(body, len), 0);
     hub_free(body);
 
     m.token = NULL;
@@ -409,7 +510,7 @@ static void test_alloc_failures(void)
         fail_at = 0;
         if (rc == 0) {
             done = 1;
-            CHECK_INT(hub_sns_envelope_verify(body, len, secret, SECRET_LEN), 0);
+            CHECK_INT(verify(body, len), 0);
             hub_free(body);
         } else {
             CHECK_INT(rc, HUB_ENOMEM);
@@ -423,6 +524,10 @@ static void test_alloc_failures(void)
 
 int main(void)
 {
+    if (!(test_key = sns_test_key_new())) return 1;
+    signer = (struct hub_sns_signer){secret, SECRET_LEN, test_key, 1, CERT_URL};
+    signer_v2 = signer;
+    signer_v2.version = 2;
     RUN(test_rfc4231);
     RUN(test_timestamp);
     RUN(test_notification);
@@ -432,5 +537,6 @@ int main(void)
     RUN(test_body_signature_and_headers);
     RUN(test_tokens);
     RUN(test_alloc_failures);
+    hub_sns_key_unref(test_key);
     return TEST_SUMMARY();
 }
