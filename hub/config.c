@@ -333,14 +333,6 @@ static int apply_bool(struct load *ld, const struct key_def *def, json_t *value,
 }
 
 /* Engine.IO v3 (Socket.IO v2 clients) is not implemented: say so rather than ignore the key. */
-static int apply_eio3(struct load *ld, const struct key_def *def, json_t *value, void *base)
-{
-    if (json_is_true(value))
-        return key_err(ld, HUB_EUNSUPPORTED,
-                       "Engine.IO v3 clients are not supported yet; only false is accepted");
-    return apply_bool(ld, def, value, base);
-}
-
 /* A string without NUL bytes; the empty string is refused. Returns a borrowed pointer. */
 static int get_string(struct load *ld, json_t *value, const char **out)
 {
@@ -892,7 +884,7 @@ static const struct key_def top_keys[] = {
     {"maxBufferedBytes", apply_size, CFG(max_buffered_bytes), 1, SIZE_KEY_MAX},
     {"maxRoomsPerSocket", apply_size, CFG(max_rooms_per_socket), 1, SIZE_KEY_MAX},
     {"maxAttachments", apply_size, CFG(max_attachments), 0, SIZE_KEY_MAX},
-    {"allowEIO3", apply_eio3, CFG(allow_eio3), 0, 0},
+    {"allowEIO3", apply_bool, CFG(allow_eio3), 0, 0},
     {"engineEchoPath", apply_opt_url_path, CFG(engine_echo_path), 0, 0},
     {"cors", apply_cors, 0, 0, 0},
     {"logLevel", apply_log_level, CFG(log_level), 0, 0},

@@ -2,7 +2,11 @@
  *
  * The behaviour follows the Node.js reference (engine.io 6.x): request checks in its order (transport,
  * then sid, then handshake method, then protocol version), the same error codes, and the same effects at
- * the edges (see shared/protocols/engineio-socketio.md). */
+ * the edges (see shared/protocols/engineio-socketio.md).
+ *
+ * With allow_eio3, Engine.IO v3 clients (any EIO but "4", as the reference counts) get the v3 framing
+ * (eio3.h) on both transports and the v3 heartbeat: the client pings, the server answers with a pong
+ * and closes a session that has not pinged within pingInterval + pingTimeout. */
 #include "engine.h"
 
 #include <stdio.h>
@@ -11,6 +15,7 @@
 #include <time.h>
 
 #include "b64.h"
+#include "eio3.h"
 #include "engine_transport.h"
 #include "hub_alloc.h"
 #include "hub_err.h"
@@ -33,7 +38,7 @@ struct eio_server {
     size_t allocated;             /* sessions not yet freed */
     struct eio_stats stats;       /* counters; stats.open is the map's count */
     int freeing;
-    hub_frame *ping, *noop, *close, *pong_probe;
+    hub_frame *ping, *pong, *noop, *close, *pong_probe;
 };
 
 struct eio_session {
@@ -41,6 +46,10 @@ struct eio_session {
     char sid[SID_LEN + 1];
     unsigned refs;
     enum sess_state state;
+    int protocol;               /* Engine.IO revision: 3 or 4 */
+    int poll_b64;               /* v3: the polling transport was opened with b64 (no XHR2 binary) */
+    int ws_b64;                 /* v3: the WebSocket was opened with b64 (binary as base64 text) */
+    int post_binary;            /* v3: the POST being read is a binary payload */
     int ws_mode;                /* the current transport is the WebSocket */
     int upgrading;              /* the probe was answered; waiting for the upgrade packet */
     int post_busy;
@@ -78,10 +87,11 @@ eio_server *eio_server_new(uv_loop_t *loop, const struct eio_options *opt, const
     hub_random_bytes(seed, sizeof seed);
     hub_map_init(&srv->sessions, seed[0], seed[1]);
     srv->ping = hub_frame_new_text(EIO_PING, NULL, 0);
+    srv->pong = hub_frame_new_text(EIO_PONG, NULL, 0);
     srv->noop = hub_frame_new_text(EIO_NOOP, NULL, 0);
     srv->close = hub_frame_new_text(EIO_CLOSE, NULL, 0);
     srv->pong_probe = hub_frame_new_text(EIO_PONG, "probe", 5);
-    if (!srv->ping || !srv->noop || !srv->close || !srv->pong_probe) {
+    if (!srv->ping || !srv->pong || !srv->noop || !srv->close || !srv->pong_probe) {
         srv->freeing = 1;
         eio_server_free(srv);
         return NULL;
@@ -92,6 +102,7 @@ eio_server *eio_server_new(uv_loop_t *loop, const struct eio_options *opt, const
 static void server_destroy(eio_server *srv)
 {
     hub_frame_unref(srv->ping);
+    hub_frame_unref(srv->pong);
     hub_frame_unref(srv->noop);
     hub_frame_unref(srv->close);
     hub_frame_unref(srv->pong_probe);
@@ -254,11 +265,19 @@ static void session_finish(eio_session *s, const char *reason, const char *get_f
 
 static void on_timer(uv_timer_t *t);
 
+/* v4: the server pings pingInterval from now. v3: the client must ping within pingInterval +
+ * pingTimeout, so the timer goes straight to the pong phase with that delay. */
 static void heartbeat_schedule(eio_session *s)
 {
+    uint64_t both = (uint64_t)s->srv->opt.ping_interval_ms + (uint64_t)s->srv->opt.ping_timeout_ms;
+
+    s->deadline = uv_now(s->srv->loop) + both;
+    if (s->protocol == 3) {
+        s->phase = PH_PONG;
+        uv_timer_start(&s->timer, on_timer, both, 0);
+        return;
+    }
     s->phase = PH_PING;
-    s->deadline = uv_now(s->srv->loop) + (uint64_t)s->srv->opt.ping_interval_ms +
-                  (uint64_t)s->srv->opt.ping_timeout_ms;
     uv_timer_start(&s->timer, on_timer, (uint64_t)s->srv->opt.ping_interval_ms, 0);
 }
 
@@ -412,12 +431,19 @@ json_t *eio_session_handshake_new(const eio_session *s)
                      url, "query", query);
 }
 
+/* The reference's computeProtocolRevision(): "4" is v4, anything else (or nothing) v3. */
+static int request_protocol(const struct eio_request *req)
+{
+    return req->eio && strcmp(req->eio, "4") == 0 ? 4 : 3;
+}
+
 static eio_session *session_new(eio_server *srv, const struct eio_request *req)
 {
     eio_session *s = hub_calloc(1, sizeof(*s));
     if (!s)
         return NULL;
     s->srv = srv;
+    s->protocol = request_protocol(req);
     s->refs = 2; /* the map, and the heartbeat timer until it is closed */
     hub_outq_init(&s->q);
     s->handshake = snapshot_new(req);
@@ -436,16 +462,26 @@ static eio_session *session_new(eio_server *srv, const struct eio_request *req)
     return s;
 }
 
-static char *open_payload(eio_server *srv, const char *sid, int polling, size_t *len)
+/* The open packet; over v3 polling framed as a one-packet payload. v3 gets maxPayload too: the
+ * reference sends the same open packet to both revisions. */
+static char *open_payload(eio_server *srv, const char *sid, int polling, int protocol, size_t *len)
 {
-    char buf[256];
-    int n = snprintf(buf, sizeof buf,
+    char buf[256 + EIO3_HEADER_MAX];
+    int n = snprintf(buf + EIO3_HEADER_MAX, sizeof buf - EIO3_HEADER_MAX,
                      "0{\"sid\":\"%s\",\"upgrades\":%s,\"pingInterval\":%d,\"pingTimeout\":%d,"
                      "\"maxPayload\":%zu}",
                      sid, polling ? "[\"websocket\"]" : "[]", srv->opt.ping_interval_ms,
                      srv->opt.ping_timeout_ms, srv->opt.max_payload);
+    char *start = buf + EIO3_HEADER_MAX;
+    if (polling && protocol == 3) {
+        char head[EIO3_HEADER_MAX];
+        size_t h = eio3_text_header(head, (size_t)n);
+        start -= h;
+        memcpy(start, head, h);
+        n += (int)h;
+    }
     *len = (size_t)n;
-    return hub_strndup(buf, (size_t)n);
+    return hub_strndup(start, (size_t)n);
 }
 
 /* ---- the session API the Socket.IO layer uses ---- */
@@ -514,6 +550,11 @@ const char *eio_session_id(const eio_session *s)
     return s->sid;
 }
 
+int eio_session_protocol(const eio_session *s)
+{
+    return s->protocol;
+}
+
 const char *eio_session_transport(const eio_session *s)
 {
     return s->ws_mode ? "websocket" : "polling";
@@ -544,15 +585,30 @@ static int handle_packet(eio_session *s, const struct eio_packet *p)
             s->srv->cb->message(s->srv->ud, s, p->data, p->len, p->binary);
         break;
     case EIO_PONG:
+        if (s->protocol == 3) { /* "invalid heartbeat direction" */
+            session_finish(s, "transport error", "1");
+            break;
+        }
         if (s->state == ST_OPEN)
             heartbeat_schedule(s);
+        break;
+    case EIO_PING:
+        if (s->protocol != 3) {
+            session_finish(s, "transport error", "1");
+            break;
+        }
+        if (s->state == ST_OPEN) {
+            heartbeat_schedule(s);
+            if (queue_frames(s, &s->srv->pong, 1))
+                session_finish(s, "transport error", "1");
+        }
         break;
     case EIO_CLOSE:
         session_finish(s, "transport close", "6");
         break;
     case EIO_NOOP:
         break;
-    default: /* a ping from the client, or open/upgrade out of place */
+    default: /* open or upgrade out of place */
         session_finish(s, "transport error", "1");
         break;
     }
@@ -622,7 +678,7 @@ enum eio_poll_result eio_poll_request(eio_server *srv, const struct eio_request 
             eio_reply_error(reply, 2);
         else if (strcmp(req->transport, "polling") != 0)
             eio_reply_error(reply, 3);
-        else if (!req->eio || strcmp(req->eio, "4") != 0)
+        else if (request_protocol(req) == 3 && !srv->opt.allow_eio3)
             eio_reply_error(reply, 5);
         if (reply->status)
             return EIO_REPLY_NOW;
@@ -631,9 +687,10 @@ enum eio_poll_result eio_poll_request(eio_server *srv, const struct eio_request 
             reply_text(reply, 503, "text/plain; charset=UTF-8", "");
             return EIO_REPLY_NOW;
         }
+        s->poll_b64 = req->b64;
         reply->status = 200;
         reply->content_type = "text/plain; charset=UTF-8";
-        reply->body = open_payload(srv, s->sid, 1, &reply->len);
+        reply->body = open_payload(srv, s->sid, 1, s->protocol, &reply->len);
         srv->stats.opened++;
         if (srv->cb && srv->cb->open)
             srv->cb->open(srv->ud, s);
@@ -644,7 +701,7 @@ enum eio_poll_result eio_poll_request(eio_server *srv, const struct eio_request 
         eio_reply_error(reply, 1);
         return EIO_REPLY_NOW;
     }
-    if (s->ws_mode || strcmp(req->transport, "polling") != 0) {
+    if (s->ws_mode || strcmp(req->transport, "polling") != 0 || request_protocol(req) != s->protocol) {
         eio_reply_error(reply, 3);
         return EIO_REPLY_NOW;
     }
@@ -670,12 +727,13 @@ enum eio_poll_result eio_poll_request(eio_server *srv, const struct eio_request 
         return EIO_HELD;
     }
     if (req->method == EIO_M_POST) {
-        if (s->post_busy || req->binary_content) {
+        if (s->post_busy || (req->binary_content && s->protocol != 3)) {
             reply_text(reply, 400, "text/html", "");
             session_finish(s, "transport error", "1");
             return EIO_REPLY_NOW;
         }
         s->post_busy = 1;
+        s->post_binary = req->binary_content;
         eio_session_hold(s);
         *session = s;
         return EIO_READ_BODY;
@@ -717,6 +775,53 @@ static char *join_queue(struct hub_outq *q, size_t *len)
     return body;
 }
 
+/* A v3 payload of the queued packets: binary framing when the transport takes XHR2 binary and some
+ * packet is binary (the reference's encodePayloadAsBinary), else "<length>:<packet>" text with binary
+ * packets as "b4<base64>". *binary tells which. */
+static char *join_queue_v3(struct hub_outq *q, int b64, size_t *len, int *binary)
+{
+    size_t total = 0, n, i;
+    int bin = 0;
+
+    for (i = 0; i < q->count && !b64; i++)
+        bin |= hub_frame_is_binary(q->ring[(q->head + i) % q->cap]);
+    for (i = 0; i < q->count; i++) {
+        hub_frame *f = q->ring[(q->head + i) % q->cap];
+        hub_frame_packet(f, &n);
+        total += EIO3_HEADER_MAX + (hub_frame_is_binary(f) ? (bin ? 1 + n : eio3_b64_len(n)) : n);
+    }
+    char *body = hub_malloc(total + 1);
+    if (!body)
+        return NULL;
+    char *p = body;
+    hub_frame *f;
+    while ((f = hub_outq_pop(q))) {
+        const uint8_t *data = hub_frame_packet(f, &n);
+        if (bin && hub_frame_is_binary(f)) {
+            p += eio3_binary_header((uint8_t *)p, 0, 1 + n);
+            *p++ = (char)EIO_MESSAGE;
+            memcpy(p, data, n);
+            p += n;
+        } else if (bin) {
+            p += eio3_binary_header((uint8_t *)p, 1, n);
+            memcpy(p, data, n);
+            p += n;
+        } else if (hub_frame_is_binary(f)) {
+            p += eio3_text_header(p, eio3_b64_len(n));
+            p += eio3_encode_b64(EIO_MESSAGE, data, n, p);
+        } else {
+            p += eio3_text_header(p, eio3_utf16_len((const char *)data, n));
+            memcpy(p, data, n);
+            p += n;
+        }
+        hub_frame_unref(f);
+    }
+    *p = '\0';
+    *len = (size_t)(p - body);
+    *binary = bin;
+    return body;
+}
+
 int eio_poll_reply(eio_session *s, void *conn, struct eio_reply *reply)
 {
     memset(reply, 0, sizeof(*reply));
@@ -734,12 +839,25 @@ int eio_poll_reply(eio_session *s, void *conn, struct eio_reply *reply)
     reply->status = 200;
     reply->content_type = "text/plain; charset=UTF-8";
     if (fixed) {
-        reply->len = 1;
-        reply->body = hub_strndup(fixed, 1);
+        if (s->protocol == 3) { /* a one-packet v3 payload: "1:1", "1:6" */
+            char one[4] = {'1', ':', fixed[0], '\0'};
+            reply->len = 3;
+            reply->body = hub_strndup(one, 3);
+        } else {
+            reply->len = 1;
+            reply->body = hub_strndup(fixed, 1);
+        }
         return 0;
     }
     int closing = s->state == ST_CLOSING;
-    reply->body = join_queue(&s->q, &reply->len);
+    if (s->protocol == 3) {
+        int bin = 0;
+        reply->body = join_queue_v3(&s->q, s->poll_b64, &reply->len, &bin);
+        if (bin)
+            reply->content_type = "application/octet-stream";
+    } else {
+        reply->body = join_queue(&s->q, &reply->len);
+    }
     if (!reply->body) {
         reply->status = 500;
         session_finish(s, "transport error", NULL);
@@ -758,12 +876,60 @@ void eio_poll_dropped(eio_session *s, void *conn)
     session_finish(s, "transport close", NULL);
 }
 
+/* Decodes one v3 packet (a text record, or a binary payload's record) and handles it. Returns 0 to
+ * go on, -1 when the session ended. */
+static int post_packet_v3(eio_session *s, int is_string, const char *rec, size_t n, uint8_t *scratch)
+{
+    struct eio_packet p;
+    int rc = is_string ? eio3_decode_packet(rec, n, scratch, &p)
+                       : eio3_decode_binary((const uint8_t *)rec, n, &p);
+    if (rc) {
+        session_finish(s, "parse error", "1");
+        return -1;
+    }
+    return handle_packet(s, &p);
+}
+
+/* A v3 POST: a text payload, or a binary one (Content-Type application/octet-stream). A bad payload
+ * closes the session ("parse error"), as the reference's decoder error packet does. */
+static void poll_post_v3(eio_session *s, const char *body, size_t len)
+{
+    uint8_t *scratch = hub_malloc(b64_decoded_max(len) + 1);
+    size_t pos = 0, n;
+    int rc;
+
+    if (!scratch) {
+        session_finish(s, "transport error", "1");
+        return;
+    }
+    if (s->post_binary) {
+        const uint8_t *rec;
+        int is_string;
+        while ((rc = eio3_binary_payload_next((const uint8_t *)body, len, &pos, &is_string, &rec, &n)) == 1)
+            if (post_packet_v3(s, is_string, (const char *)rec, n, scratch))
+                break;
+    } else {
+        const char *rec;
+        while ((rc = eio3_payload_next(body, len, &pos, &rec, &n)) == 1)
+            if (post_packet_v3(s, 1, rec, n, scratch))
+                break;
+    }
+    if (rc < 0)
+        session_finish(s, "parse error", "1");
+    hub_free(scratch);
+}
+
 void eio_poll_post(eio_session *s, const char *body, size_t len, struct eio_reply *reply)
 {
     memset(reply, 0, sizeof(*reply));
     s->post_busy = 0;
     if (s->state == ST_CLOSED) {
         eio_reply_error(reply, 1);
+        return;
+    }
+    if (s->protocol == 3) {
+        poll_post_v3(s, body, len);
+        reply_text(reply, 200, "text/html", "ok");
         return;
     }
     uint8_t *scratch = NULL;
@@ -808,18 +974,19 @@ int eio_ws_open(eio_server *srv, const struct eio_request *req, void *conn, eio_
     if (!req->transport || strcmp(req->transport, "websocket") != 0)
         return is_transport(req->transport) ? 3 : 0;
     if (!req->sid) {
-        if (!req->eio || strcmp(req->eio, "4") != 0)
+        if (request_protocol(req) == 3 && !srv->opt.allow_eio3)
             return 5;
         eio_session *s = srv->freeing ? NULL : session_new(srv, req);
         if (!s)
             return 3;
+        s->ws_b64 = req->b64;
         s->ws_mode = 1;
         srv->stats.websocket++;
         s->ws = conn;
         eio_session_hold(s);
         *session = s;
         size_t len;
-        char *open = open_payload(srv, s->sid, 0, &len);
+        char *open = open_payload(srv, s->sid, 0, s->protocol, &len);
         hub_frame *f = open ? hub_frame_new_text(EIO_OPEN, open + 1, len - 1) : NULL;
         hub_free(open);
         if (!f || queue_frames(s, &f, 1)) {
@@ -836,9 +1003,10 @@ int eio_ws_open(eio_server *srv, const struct eio_request *req, void *conn, eio_
     eio_session *s = hub_map_get(&srv->sessions, req->sid, strlen(req->sid));
     if (!s || deadline_passed(s))
         return 1;
-    if (s->ws_mode || s->ws || s->upgrading || s->state != ST_OPEN)
+    if (s->ws_mode || s->ws || s->upgrading || s->state != ST_OPEN || request_protocol(req) != s->protocol)
         return 3;
     s->ws = conn;
+    s->ws_b64 = req->b64;
     eio_session_hold(s);
     *session = s;
     if (upgrade_timer_start(s)) {
@@ -891,6 +1059,29 @@ static void probe_message(eio_session *s, void *conn, const uint8_t *data, size_
         s->srv->ops->close(conn);
 }
 
+/* v3 frames: text is a packet as in a text payload ("b4<base64>" for binary data), binary starts with
+ * the type byte. A binary frame of no known type is dropped, as the reference's undefined packet. */
+static void ws_message_v3(eio_session *s, const uint8_t *data, size_t len, int binary)
+{
+    struct eio_packet p;
+    uint8_t *scratch = NULL;
+
+    if (binary) {
+        if (eio3_decode_binary(data, len, &p) == 0)
+            handle_packet(s, &p);
+        return;
+    }
+    if (len > 1 && data[0] == 'b' && !(scratch = hub_malloc(b64_decoded_max(len) + 1))) {
+        session_finish(s, "transport error", NULL);
+        return;
+    }
+    if (eio3_decode_packet((const char *)data, len, scratch, &p))
+        session_finish(s, "parse error", NULL);
+    else
+        handle_packet(s, &p);
+    hub_free(scratch);
+}
+
 void eio_ws_message(eio_session *s, void *conn, const uint8_t *data, size_t len, int binary)
 {
     if (s->state == ST_CLOSED || conn != s->ws)
@@ -902,6 +1093,10 @@ void eio_ws_message(eio_session *s, void *conn, const uint8_t *data, size_t len,
     if (deadline_passed(s))
         return;
     struct eio_packet p;
+    if (s->protocol == 3) {
+        ws_message_v3(s, data, len, binary);
+        return;
+    }
     if (binary)
         eio_decode_binary(data, len, &p);
     else if (eio_decode_text((const char *)data, len, &p)) {
@@ -919,18 +1114,35 @@ void eio_ws_too_large(eio_session *s, void *conn)
         s->srv->ops->close(conn);
 }
 
-static size_t drain(struct hub_outq *q, uint8_t *buf, size_t cap, hub_frame **big)
+/* Copies whole frames of s's queue into buf. A v3 session's binary frames are rewritten on the way
+ * (hub_frame_v3_ws_*): the shared frame holds the v4 form. */
+static size_t drain(eio_session *s, uint8_t *buf, size_t cap, hub_frame **big)
 {
+    struct hub_outq *q = &s->q;
     size_t used = 0, n;
     hub_frame *f;
     while ((f = hub_outq_peek(q))) {
-        const uint8_t *bytes = hub_frame_ws(f, &n);
+        int v3bin = s->protocol == 3 && hub_frame_is_binary(f);
+        const uint8_t *bytes = v3bin ? NULL : hub_frame_ws(f, &n);
+        if (v3bin)
+            n = hub_frame_v3_ws_len(f, s->ws_b64);
         if (n > cap - used) {
-            if (used == 0)
+            if (used == 0) {
                 *big = hub_outq_pop(q);
+                if (v3bin) {
+                    hub_frame *g = hub_frame_new_v3_ws(*big, s->ws_b64);
+                    hub_frame_unref(*big);
+                    *big = g;
+                    if (!g)
+                        finish_deferred(s, "transport error");
+                }
+            }
             break;
         }
-        memcpy(buf + used, bytes, n);
+        if (v3bin)
+            hub_frame_v3_ws_write(f, s->ws_b64, buf + used);
+        else
+            memcpy(buf + used, bytes, n);
         used += n;
         hub_frame_unref(hub_outq_pop(q));
     }
@@ -955,7 +1167,7 @@ size_t eio_ws_writable(eio_session *s, void *conn, uint8_t *buf, size_t cap, int
     }
     if (!s->probe_pong && s->ws_mode && s->state != ST_CLOSED) {
         s->want_write = 0;
-        used += drain(&s->q, buf + used, cap - used, big);
+        used += drain(s, buf + used, cap - used, big);
     }
     *more = s->probe_pong || (s->ws_mode && s->q.count);
     if (*more)

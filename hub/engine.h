@@ -96,6 +96,8 @@ int eio_session_writable(const eio_session *s);
 void eio_session_close(eio_session *s);
 
 const char *eio_session_id(const eio_session *s);
+/* The Engine.IO revision the client speaks: 4, or 3 (only with allow_eio3). */
+int eio_session_protocol(const eio_session *s);
 /* "polling" or "websocket". */
 const char *eio_session_transport(const eio_session *s);
 /* Returns a new object with the handshake details: {"headers":{...},"time":"<date>","address":"<ip>",

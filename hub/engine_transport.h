@@ -37,6 +37,7 @@ struct eio_request {
     const char *address;   /* peer IP */
     int secure;
     int binary_content;    /* Content-Type: application/octet-stream (refused in EIO4) */
+    int b64;               /* query b64 given: EIO3 binary goes as base64 text on this transport */
     json_t *headers;       /* lower-case name -> value, for the handshake object */
     json_t *query;         /* name -> value */
 };

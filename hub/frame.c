@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "eio3.h"
 #include "hub_alloc.h"
 #include "hub_err.h"
 #include "wsframe.h"
@@ -55,6 +56,46 @@ hub_frame *hub_frame_new_binary(const void *data, size_t len)
     if (len)
         memcpy(f->bytes + WSFRAME_MAX_HEADER, data, len);
     return f;
+}
+
+static size_t v3_packet_len(const hub_frame *f, int b64)
+{
+    return b64 ? eio3_b64_len(f->packet_len) : 1 + f->packet_len;
+}
+
+size_t hub_frame_v3_ws_len(const hub_frame *f, int b64)
+{
+    size_t n = v3_packet_len(f, b64);
+    return wsframe_header_len(n) + n;
+}
+
+static void v3_packet_write(const hub_frame *f, int b64, uint8_t *dst)
+{
+    const uint8_t *data = f->bytes + WSFRAME_MAX_HEADER;
+
+    if (b64) {
+        eio3_encode_b64((enum eio_type)f->type, data, f->packet_len, (char *)dst);
+        return;
+    }
+    dst[0] = f->type;
+    if (f->packet_len)
+        memcpy(dst + 1, data, f->packet_len);
+}
+
+size_t hub_frame_v3_ws_write(const hub_frame *f, int b64, uint8_t *dst)
+{
+    size_t n = v3_packet_len(f, b64);
+    size_t h = wsframe_header_write(dst, b64 ? WSFRAME_OP_TEXT : WSFRAME_OP_BINARY, n);
+    v3_packet_write(f, b64, dst + h);
+    return h + n;
+}
+
+hub_frame *hub_frame_new_v3_ws(const hub_frame *f, int b64)
+{
+    hub_frame *g = frame_alloc(!b64, (enum eio_type)f->type, v3_packet_len(f, b64));
+    if (g)
+        v3_packet_write(f, b64, g->bytes + WSFRAME_MAX_HEADER);
+    return g;
 }
 
 hub_frame *hub_frame_ref(hub_frame *f)

@@ -21,6 +21,14 @@ typedef struct hub_frame hub_frame;
 hub_frame *hub_frame_new_text(enum eio_type type, const char *data, size_t len);
 /* Returns a new frame (refcount 1) for a binary MESSAGE carrying len bytes. NULL on allocation failure. */
 hub_frame *hub_frame_new_binary(const void *data, size_t len);
+/* Engine.IO v3 sends a binary MESSAGE over the WebSocket as a binary frame that starts with the type
+ * byte, or (b64) as a text frame "b4<base64>". hub_frame_v3_ws_len() is the size of that whole frame;
+ * hub_frame_v3_ws_write() writes it into dst (that many bytes); hub_frame_new_v3_ws() returns a new
+ * frame (refcount 1) whose WebSocket bytes are that frame, or NULL on allocation failure. For binary
+ * frames only. */
+size_t hub_frame_v3_ws_len(const hub_frame *f, int b64);
+size_t hub_frame_v3_ws_write(const hub_frame *f, int b64, uint8_t *dst);
+hub_frame *hub_frame_new_v3_ws(const hub_frame *f, int b64);
 /* Returns frame with one more reference. */
 hub_frame *hub_frame_ref(hub_frame *f);
 /* Drops a reference; the last one frees the frame. NULL is a no-op. */

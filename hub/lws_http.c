@@ -279,6 +279,8 @@ static void request_args(struct lws *wsi, struct eio_request *req, struct req_bu
             dst = b->transport, cap = sizeof b->transport, slot = &req->transport;
         else if (strcmp(frag, "sid") == 0)
             dst = b->sid, cap = sizeof b->sid, slot = &req->sid;
+        else if (strcmp(frag, "b64") == 0)
+            req->b64 = *val != '\0'; /* the reference tests the value's truth: "b64=" is no b64 */
         if (slot && !*slot) {
             /* a value too long for its buffer cannot be valid: keep it visibly wrong, not cut */
             size_t vl = strlen(val);

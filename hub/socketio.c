@@ -4,7 +4,13 @@
  * The shape follows the reference's client.js (per session: decoder, sockets by namespace, connect
  * timeout), namespace.js (middlewares, then _doConnect) and socket.js (_onpacket, _onclose). Unlike
  * the reference, hooks run synchronously; the reference's process.nextTick hops only reorder user
- * code. */
+ * code.
+ *
+ * A client over Engine.IO v3 (socket.io-client 2.x, Socket.IO protocol v4; allowEIO3) gets the
+ * reference's conn.protocol === 3 branches: it is connected to "/" as soon as its session opens, a
+ * namespace it names carries its query ("/nsp?a=b", the auth of that socket), a CONNECT is answered
+ * without payload, a refusal carries the bare message (or the hook's data), and its socket on "/" has
+ * the Engine.IO id. */
 #include "sio_internal.h"
 
 #include <stddef.h>
@@ -165,12 +171,24 @@ static int socket_id_new(const hub_nsp *nsp, char id[HUB_SOCKET_ID_LEN + 1])
     return HUB_EEXISTS;
 }
 
+static int client_v3(const struct hub_client *c)
+{
+    return c->es && eio_session_protocol(c->es) == 3;
+}
+
 static hub_socket *socket_new(hub_nsp *nsp, struct hub_client *c, json_t *auth)
 {
     hub_socket *s = hub_calloc(1, sizeof(*s));
+    const char *eid = c->es ? eio_session_id(c->es) : NULL;
 
     if (!s) return NULL;
-    if (socket_id_new(nsp, s->id)) goto fail;
+    /* v3 on "/": the Engine.IO id, as the reference (elsewhere it would be "/nsp#<id>", longer than
+     * a socket id here, so those get a random one) */
+    if (client_v3(c) && strcmp(nsp->name, "/") == 0 && strlen(eid) == HUB_SOCKET_ID_LEN &&
+        !hub_map_get(&nsp->sockets, eid, HUB_SOCKET_ID_LEN))
+        memcpy(s->id, eid, HUB_SOCKET_ID_LEN + 1);
+    else if (socket_id_new(nsp, s->id))
+        goto fail;
     /* The handshake object is built on first use (hub_socket_handshake): an idle socket keeps only
      * its auth object, not kilobytes of JSON nobody reads. */
     s->auth = json_incref(auth);
@@ -305,7 +323,15 @@ static hub_socket *client_socket(const struct hub_client *c, const char *nsp)
 
 static void connect_error(struct hub_client *c, const char *nsp, const char *message, json_t *data)
 {
-    json_t *o = json_object();
+    json_t *o;
+
+    if (client_v3(c)) { /* the reference: socket._error(err.data || err.message) */
+        o = data ? json_incref(data) : json_string(message);
+        if (o) hub_sio_send_packet(c, SIO_CONNECT_ERROR, nsp, o);
+        json_decref(o);
+        return;
+    }
+    o = json_object();
 
     if (o && !json_object_set_new(o, "message", json_string(message)) &&
         (!data || !json_object_set(o, "data", data)))
@@ -334,6 +360,10 @@ static int socket_accept(hub_socket *s)
     c->sockets = s;
     hub_sio_socket_hold(s); /* the client list's reference */
     hub_sio_deadline_cancel(c->srv, &c->connect_dl);
+    if (client_v3(c)) {
+        hub_sio_send_packet(c, SIO_CONNECT, nsp->name, NULL);
+        return 0;
+    }
     reply = json_pack("{s:s}", "sid", s->id);
     if (reply) hub_sio_send_packet(c, SIO_CONNECT, nsp->name, reply);
     json_decref(reply);
@@ -382,21 +412,21 @@ static void connect_run(hub_socket *s, struct hub_hook *h, int refused)
     client_release(c);
 }
 
-static void client_connect(struct hub_client *c, const struct sio_packet *p)
+/* The reference's client.connect(name, auth); auth is borrowed. */
+static void client_connect(struct hub_client *c, const char *name, json_t *auth)
 {
-    hub_nsp *nsp = hub_server_nsp(c->srv, p->nsp);
-    json_t *auth;
+    hub_nsp *nsp = hub_server_nsp(c->srv, name);
     hub_socket *s;
 
     if (!nsp) {
-        connect_error(c, p->nsp, "Invalid namespace", NULL);
+        json_t *o = json_pack("{s:s}", "message", "Invalid namespace");
+        if (o) hub_sio_send_packet(c, SIO_CONNECT_ERROR, name, o);
+        json_decref(o);
         return;
     }
-    auth = p->data ? json_incref(p->data) : json_object();
     s = auth ? socket_new(nsp, c, auth) : NULL;
-    json_decref(auth);
     if (!s) {
-        connect_error(c, p->nsp, hub_strerror(HUB_ENOMEM), NULL);
+        connect_error(c, name, hub_strerror(HUB_ENOMEM), NULL);
         return;
     }
     client_hold(c); /* released by connect_run when it is done with s */
@@ -467,12 +497,23 @@ static void socket_event(hub_socket *s, const struct sio_packet *p)
 
 static void client_packet(struct hub_client *c, struct sio_packet *p)
 {
-    hub_socket *s = client_socket(c, p->nsp);
+    json_t *auth = NULL;
+    hub_socket *s;
 
+    if (client_v3(c)) { /* "/nsp?a=b": the namespace is the path, the auth the query */
+        size_t len = strlen(p->nsp), path = sio_v3_nsp_split(p->nsp, len);
+        if (p->type == SIO_CONNECT) auth = sio_v3_query_new(p->nsp, len);
+        if (path < len) p->nsp[path] = '\0';
+    } else if (p->type == SIO_CONNECT) {
+        auth = p->data ? json_incref(p->data) : json_object();
+    }
+    s = client_socket(c, p->nsp);
     if (!s && p->type == SIO_CONNECT) {
-        client_connect(c, p);
+        client_connect(c, p->nsp, auth);
+        json_decref(auth);
         return;
     }
+    json_decref(auth);
     if (!s || p->type == SIO_CONNECT || p->type == SIO_CONNECT_ERROR) {
         /* the reference's client.ondecoded(): "invalid state", client.close() */
         hub_log(HUB_LOG_DEBUG, "session %s: packet type %d for %s in the wrong state",
@@ -530,6 +571,13 @@ static void on_open(void *ud, eio_session *es)
         hub_sio_deadline_arm(srv, &c->connect_dl, (uint64_t)srv->cfg->connect_timeout_ms)) {
         c->closing = 1;
         goto fail;
+    }
+    if (eio_session_protocol(es) == 3) { /* the reference's onconnection: client.connect("/") */
+        json_t *auth = json_object();
+        client_hold(c);
+        client_connect(c, "/", auth);
+        json_decref(auth);
+        client_release(c);
     }
     return;
 

@@ -407,3 +407,104 @@ fail:
     hub_free(b.p);
     return NULL;
 }
+
+/* ---- protocol v4 namespaces with a query ---- */
+
+size_t sio_v3_nsp_split(const char *nsp, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len && nsp[i] != '?' && nsp[i] != '#'; i++)
+        ;
+    return i;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Decodes s[0..n) ('+' as space, %XX) into dst (n bytes at most). Returns the decoded length. */
+static size_t qs_unescape(const char *s, size_t n, char *dst)
+{
+    size_t i, o = 0;
+    int hi, lo;
+
+    for (i = 0; i < n; i++) {
+        if (s[i] == '+') {
+            dst[o++] = ' ';
+        } else if (s[i] == '%' && i + 2 < n && (hi = hexval(s[i + 1])) >= 0 &&
+                   (lo = hexval(s[i + 2])) >= 0) {
+            dst[o++] = (char)(hi * 16 + lo);
+            i += 2;
+        } else {
+            dst[o++] = s[i];
+        }
+    }
+    return o;
+}
+
+/* Adds name=value to o; a repeated name collects an array. Returns 0, 1 (skipped: a name with a NUL
+ * byte, or not UTF-8) or -1 (no memory). */
+static int qs_add(json_t *o, const char *k, size_t kn, const char *v, size_t vn)
+{
+    json_t *name, *val, *old;
+    const char *key;
+    int rc;
+
+    if (memchr(k, '\0', kn)) return 1;
+    name = json_stringn(k, kn); /* checks the UTF-8 and gives a NUL-terminated copy */
+    val = json_stringn(v, vn);
+    if (!name || !val) {
+        json_decref(name);
+        json_decref(val);
+        return 1;
+    }
+    key = json_string_value(name);
+    old = json_object_get(o, key);
+    if (!old) {
+        rc = json_object_set_new(o, key, val);
+    } else if (json_is_array(old)) {
+        rc = json_array_append_new(old, val);
+    } else {
+        json_t *arr = json_pack("[Oo]", old, val);
+        rc = !arr || json_object_set_new(o, key, arr) ? -1 : 0;
+    }
+    json_decref(name);
+    return rc ? -1 : 0;
+}
+
+json_t *sio_v3_query_new(const char *nsp, size_t len)
+{
+    size_t path = sio_v3_nsp_split(nsp, len), end, i, pairs = 0;
+    json_t *o = json_object();
+    char *buf;
+
+    if (!o || path >= len || nsp[path] != '?') return o;
+    end = path + 1;
+    while (end < len && nsp[end] != '#')
+        end++;
+    buf = hub_malloc(end - path);
+    if (!buf) goto fail;
+    for (i = path + 1; i < end && pairs < 1000;) {
+        const char *piece = nsp + i, *amp = memchr(piece, '&', end - i), *eq;
+        size_t pn = amp ? (size_t)(amp - piece) : end - i, kn, vn;
+        i += pn + 1;
+        if (pn == 0) continue;
+        pairs++;
+        eq = memchr(piece, '=', pn);
+        kn = qs_unescape(piece, eq ? (size_t)(eq - piece) : pn, buf);
+        vn = eq ? qs_unescape(eq + 1, pn - (size_t)(eq - piece) - 1, buf + kn) : 0;
+        if (qs_add(o, buf, kn, buf + kn, vn) < 0) goto fail;
+    }
+    hub_free(buf);
+    return o;
+
+fail:
+    hub_free(buf);
+    json_decref(o);
+    return NULL;
+}

@@ -81,6 +81,16 @@ int sio_placeholders_check(const json_t *data, size_t nbufs);
 /* Returns a new placeholder object {"_placeholder":true,"num":num}. */
 json_t *sio_placeholder_new(size_t num);
 
+/* Socket.IO protocol v4 (socket.io-client 2.x, over Engine.IO v3) names a namespace with its query:
+ * "/nsp?a=b". sio_v3_nsp_split() returns the length of the path part (up to '?' or '#'), as the
+ * reference's url.parse(nsp).pathname. sio_v3_query_new() parses the query (the text after '?', up to
+ * '#'; NULL when there is none) as Node's querystring.parse(): '&'-separated name=value pairs, '+' as
+ * space, %XX escapes (a bad one kept as is), a repeated name collecting an array, at most 1000 pairs;
+ * a pair that does not decode to UTF-8 is skipped. Returns a new object (empty without a query), or
+ * NULL on allocation failure. */
+size_t sio_v3_nsp_split(const char *nsp, size_t len);
+json_t *sio_v3_query_new(const char *nsp, size_t len);
+
 typedef struct sio_decoder sio_decoder;
 
 /* Returns a new decoder, or NULL on allocation failure. lim may be NULL for the defaults. */

@@ -5,7 +5,7 @@
 //
 // Prints "listening on HOST:PORT" once it accepts connections; SIGTERM/SIGINT close every client and exit 0.
 // Config keys (same as hubbub): port, host, path, pingInterval, pingTimeout, connectTimeout, upgradeTimeout,
-// maxPayload, maxBufferedBytes (no Node equivalent: ignored), maxRoomsPerSocket, cors, engineEchoPath,
+// maxPayload, maxBufferedBytes (no Node equivalent: ignored), maxRoomsPerSocket, allowEIO3, cors, engineEchoPath,
 // namespaces ({"/chat": {"app": "echo" | "relay" | "cluster"}}; without "namespaces", "/" runs relay),
 // redis ("redis://HOST:PORT[/DB]": join the cluster with @socket.io/redis-adapter), redisKey,
 // redisRequestsTimeout; the flag --redis URL overrides the file.
@@ -66,6 +66,7 @@ function loadConfig(flags) {
     upgradeTimeout: cfg.upgradeTimeout ?? 10000,
     maxPayload: cfg.maxPayload ?? 1000000,
     maxRoomsPerSocket: cfg.maxRoomsPerSocket ?? 1000,
+    allowEIO3: cfg.allowEIO3 ?? false,
     engineEchoPath: cfg.engineEchoPath ?? null,
     cors: cfg.cors ?? null,
     namespaces: cfg.namespaces ?? null,
@@ -228,6 +229,7 @@ function engineEcho(httpServer, cfg, cors) {
     pingTimeout: cfg.pingTimeout,
     upgradeTimeout: cfg.upgradeTimeout,
     maxHttpBufferSize: cfg.maxPayload,
+    allowEIO3: cfg.allowEIO3,
     cors,
   });
   eio.attach(httpServer, { path: cfg.engineEchoPath });
@@ -254,6 +256,7 @@ async function main() {
     connectTimeout: cfg.connectTimeout,
     upgradeTimeout: cfg.upgradeTimeout,
     maxHttpBufferSize: cfg.maxPayload,
+    allowEIO3: cfg.allowEIO3,
     cors,
   });
 

@@ -2,37 +2,11 @@
  * unreadable page so any over-read or over-write crashes. */
 #include <stdint.h>
 #include <stdlib.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "b64.h"
+#include "guard.h"
 #include "hub_err.h"
 #include "testlib.h"
-
-struct guard {
-    uint8_t *map;
-    size_t maplen;
-};
-
-/* Returns n writable bytes that end right before a PROT_NONE page, holding a copy of src (if any).
- */
-static void *guard_copy(struct guard *g, const void *src, size_t n)
-{
-    size_t pg = (size_t)sysconf(_SC_PAGESIZE), pages = n / pg + 1;
-    uint8_t *p;
-
-    g->maplen = (pages + 1) * pg;
-    g->map = mmap(NULL, g->maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (g->map == MAP_FAILED || mprotect(g->map + pages * pg, pg, PROT_NONE) != 0) abort();
-    p = g->map + pages * pg - n;
-    if (src && n) memcpy(p, src, n);
-    return p;
-}
-
-static void guard_free(struct guard *g)
-{
-    munmap(g->map, g->maplen);
-}
 
 static const struct {
     const char *plain, *b64;

@@ -118,7 +118,7 @@ static void test_full_file(void)
                               "  \"maxBufferedBytes\": 65536,\n"
                               "  \"maxRoomsPerSocket\": 10,\n"
                               "  \"maxAttachments\": 0,\n"
-                              "  \"allowEIO3\": false,\n"
+                              "  \"allowEIO3\": true,\n"
                               "  \"engineEchoPath\": \"/engine.io/\",\n"
                               "  \"cors\": {\"origin\": \"https://a.example\",\n"
                               "           \"credentials\": true},\n"
@@ -139,7 +139,7 @@ static void test_full_file(void)
     CHECK_INT(cfg.max_buffered_bytes, 65536);
     CHECK_INT(cfg.max_rooms_per_socket, 10);
     CHECK_INT(cfg.max_attachments, 0);
-    CHECK_INT(cfg.allow_eio3, 0);
+    CHECK_INT(cfg.allow_eio3, 1);
     CHECK_STR(cfg.engine_echo_path, "/engine.io/");
     CHECK_INT(cfg.cors_any, 0);
     CHECK(cfg.cors_origins && cfg.cors_origins[0] && !cfg.cors_origins[1]);
@@ -259,8 +259,6 @@ static void test_bad_values(void)
     CHECK_LOAD_ERR("{\"maxAttachments\": -1}", HUB_EINVAL, "maxAttachments: -1 is out");
     CHECK_LOAD_ERR("{\"allowEIO3\": \"yes\"}", HUB_EINVAL, "allowEIO3: must be true or false");
     CHECK_LOAD_ERR("{\"allowEIO3\": 1}", HUB_EINVAL, "allowEIO3: must be true or false");
-    CHECK_LOAD_ERR("{\"allowEIO3\": true}", HUB_EUNSUPPORTED,
-                   "allowEIO3: Engine.IO v3 clients are not supported yet; only false is accepted");
     CHECK_LOAD_ERR("{\"host\": 1}", HUB_EINVAL, "host: must be a string");
     CHECK_LOAD_ERR("{\"host\": \"\"}", HUB_EINVAL, "host: must not be empty");
     CHECK_LOAD_ERR("{\"host\": \"a\\u0000b\"}", HUB_EPARSE, "invalid JSON"); /* jansson refuses */
