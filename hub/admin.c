@@ -518,7 +518,7 @@ static void on_stats_timer(uv_timer_t *t)
 
 struct collect {
     hub_admin *a;
-    char sid[HUB_SOCKET_ID_LEN + 1];
+    char sid[HUB_SOCKET_ID_MAX + 1];
     int pending;
     json_t *all;
 };

@@ -55,7 +55,7 @@ struct sub {
     struct sock_state *owner; /* NULL once ended */
     struct sub *next;
     hub_nsp *nsp;
-    char sid[HUB_SOCKET_ID_LEN + 1];
+    char sid[HUB_SOCKET_ID_MAX + 1];
     char *queue;
     uint32_t max_inflight, inflight;
     int64_t visibility_ms;
@@ -933,7 +933,7 @@ struct op {
     hub_bus_socket *bs;
     hub_ack *ack;
     hub_nsp *nsp;
-    char sid[HUB_SOCKET_ID_LEN + 1];
+    char sid[HUB_SOCKET_ID_MAX + 1];
     char name[MAX_NAME];
     uint32_t max_inflight;
     int64_t visibility_ms;

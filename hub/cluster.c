@@ -592,22 +592,23 @@ int hub_nsp_sockets_leave(hub_nsp *nsp, const struct hub_target *t, const char *
 static int disconnect_local(hub_nsp *nsp, const struct hub_target *t, int close_transport)
 {
     hub_socket **v;
-    char(*ids)[HUB_SOCKET_ID_LEN + 1];
-    size_t n, i;
+    char *ids, *id;
+    size_t n, i, total = 0;
     int rc, count = 0;
 
     if ((rc = local_select(nsp, t, &v, &n))) return rc;
     if (!n) return 0;
-    ids = hub_calloc(n, sizeof(*ids));
-    if (!ids) {
+    for (i = 0; i < n; i++)
+        total += v[i]->id_len + 1;
+    if (!(ids = hub_malloc(total))) {
         hub_free(v);
         return HUB_ENOMEM;
     }
-    for (i = 0; i < n; i++)
-        memcpy(ids[i], v[i]->id, sizeof(ids[i]));
+    for (i = 0, id = ids; i < n; id += v[i]->id_len + 1, i++)
+        memcpy(id, v[i]->id, v[i]->id_len + 1);
     hub_free(v);
-    for (i = 0; i < n; i++) {
-        hub_socket *s = hub_map_get(&nsp->sockets, ids[i], HUB_SOCKET_ID_LEN);
+    for (i = 0, id = ids; i < n; id += strlen(id) + 1, i++) {
+        hub_socket *s = hub_nsp_socket(nsp, id);
         if (s && hub_socket_disconnect(s, close_transport) == 0) count++;
     }
     hub_free(ids);

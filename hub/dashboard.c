@@ -23,7 +23,7 @@ struct hub_dashboard {
 /* A first snapshot for one new socket. */
 struct first {
     hub_dashboard *d;
-    char sid[HUB_SOCKET_ID_LEN + 1];
+    char sid[HUB_SOCKET_ID_MAX + 1];
 };
 
 int hub_dashboard_wanted(const struct hub_config *cfg)
@@ -55,7 +55,7 @@ static void on_connection(hub_socket *s, void *ud)
     json_decref(args);
     if (!(f = hub_calloc(1, sizeof(*f)))) return;
     f->d = d;
-    memcpy(f->sid, hub_socket_id(s), sizeof(f->sid));
+    snprintf(f->sid, sizeof(f->sid), "%s", hub_socket_id(s));
     if (hub_metrics_snapshot(d->m, on_first_snap, f) != 0) hub_free(f);
 }
 

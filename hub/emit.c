@@ -426,7 +426,8 @@ static void multi_complete(struct hub_ackop *op, int status)
             hub_log(HUB_LOG_ERROR, "out of memory collecting %zu acknowledgements", op->nreplies);
     }
     for (i = 0; views && i < op->nreplies; i++) {
-        views[i].id = op->replies[i].id[0] ? op->replies[i].id : NULL;
+        const struct hub_reply_rec *r = &op->replies[i];
+        views[i].id = r->long_id ? r->long_id : r->id[0] ? r->id : NULL;
         views[i].args = op->replies[i].p.data;
         views[i].bufs = op->replies[i].p.bufs;
         views[i].nbufs = op->replies[i].p.nbufs;
@@ -435,8 +436,10 @@ static void multi_complete(struct hub_ackop *op, int status)
         op->bcb(op->nsp, status, views, views ? op->nreplies : 0,
                 expected > 0 ? (size_t)expected : 0, op->ud);
     hub_free(views);
-    for (i = 0; i < op->nreplies; i++)
+    for (i = 0; i < op->nreplies; i++) {
         sio_packet_clear(&op->replies[i].p);
+        hub_free(op->replies[i].long_id);
+    }
     hub_free(op->replies);
     hub_free(op->block);
     hub_free(op);
@@ -685,7 +688,10 @@ void hub_sio_on_ack(hub_socket *s, struct sio_packet *p)
     if (op->relay) {
         relay_answer(op, p);
     } else if ((rec = reply_slot(op))) {
-        memcpy(rec->id, s->id, sizeof(rec->id));
+        if (s->id_len < sizeof(rec->id))
+            memcpy(rec->id, s->id, s->id_len + 1);
+        else if (!(rec->long_id = hub_strdup(s->id)))
+            hub_log(HUB_LOG_ERROR, "out of memory keeping an acknowledgement");
         rec->p = *p;
         memset(p, 0, sizeof(*p));
         p->id = SIO_NO_ID;
@@ -729,7 +735,7 @@ int hub_ack_send(hub_ack *ack, const json_t *args, const struct sio_buf *bufs, s
         if ((rc = hub_cluster_ack_send(ack, args)) == 0) ack->answered = 1;
         return rc;
     }
-    s = hub_map_get(&ack->nsp->sockets, ack->sid, HUB_SOCKET_ID_LEN);
+    s = hub_nsp_socket(ack->nsp, ack->sid);
     if ((rc = socket_usable(s))) return rc == HUB_EINVAL ? HUB_ECLOSED : rc;
     if (!args && !(args = empty = json_array())) return HUB_ENOMEM;
     rc = frames_build(&fs, SIO_ACK, ack->nsp->name, ack->id, args, bufs, nbufs);

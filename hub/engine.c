@@ -6,7 +6,11 @@
  *
  * With allow_eio3, Engine.IO v3 clients (any EIO but "4", as the reference counts) get the v3 framing
  * (eio3.h) on both transports and the v3 heartbeat: the client pings, the server answers with a pong
- * and closes a session that has not pinged within pingInterval + pingTimeout. */
+ * and closes a session that has not pinged within pingInterval + pingTimeout.
+ *
+ * A polling session opened with a `j` query parameter (either revision) is a JSONP one, as the
+ * reference's polling-jsonp.js: GET bodies are wrapped as `___eio[<j digits>]("<payload>");`, POST
+ * bodies are read as `d=<payload>` forms (jsonp.h). */
 #include "engine.h"
 
 #include <stdio.h>
@@ -16,6 +20,7 @@
 
 #include "b64.h"
 #include "eio3.h"
+#include "jsonp.h"
 #include "engine_transport.h"
 #include "hub_alloc.h"
 #include "hub_err.h"
@@ -65,6 +70,8 @@ struct eio_session {
     enum timer_phase phase;
     uint64_t deadline;          /* last pong (or handshake) + pingInterval + pingTimeout */
     char *handshake;            /* compact snapshot of the handshake request (see snapshot_new) */
+    char *jsonp;                /* JSONP: the callback index (the digits of j; may be ""), else NULL */
+    size_t jsonp_len;
     void *user;
 };
 
@@ -186,6 +193,7 @@ void eio_session_release(eio_session *s)
     eio_server *srv = s->srv;
     hub_outq_clear(&s->q);
     hub_free(s->handshake);
+    hub_free(s->jsonp);
     hub_free(s);
     if (--srv->allocated == 0 && srv->freeing)
         server_destroy(srv);
@@ -447,11 +455,19 @@ static eio_session *session_new(eio_server *srv, const struct eio_request *req)
     s->refs = 2; /* the map, and the heartbeat timer until it is closed */
     hub_outq_init(&s->q);
     s->handshake = snapshot_new(req);
+    if (req->jsonp && s->handshake) { /* the index is the handshake's for the whole session */
+        size_t n = strlen(req->jsonp);
+        if ((s->jsonp = hub_malloc(n + 1)))
+            s->jsonp_len = jsonp_index(req->jsonp, n, s->jsonp);
+        else
+            hub_free(s->handshake), s->handshake = NULL;
+    }
     do
         hub_random_id(s->sid);
     while (hub_map_get(&srv->sessions, s->sid, SID_LEN));
     if (!s->handshake || hub_map_put(&srv->sessions, s->sid, SID_LEN, s)) {
         hub_free(s->handshake);
+        hub_free(s->jsonp);
         hub_free(s);
         return NULL;
     }
@@ -664,6 +680,25 @@ static int deadline_passed(eio_session *s)
     return 0;
 }
 
+/* A JSONP session's GET body (reply, status 200) wrapped as the reference's JSONP doWrite; a v3
+ * binary payload becomes what JSON.stringify makes of a Buffer. The result is a string, so the
+ * content type is text/plain, as the reference's Polling.doWrite gives it. Returns 0 or HUB_ENOMEM
+ * (reply untouched). */
+static int jsonp_wrap(const eio_session *s, struct eio_reply *reply)
+{
+    size_t max = jsonp_encoded_max(s->jsonp_len, reply->len);
+    int buffer = strcmp(reply->content_type, "application/octet-stream") == 0;
+    char *out = max ? hub_malloc(max) : NULL;
+
+    if (!out)
+        return HUB_ENOMEM;
+    reply->len = jsonp_encode(s->jsonp, s->jsonp_len, (const uint8_t *)reply->body, reply->len, buffer, out);
+    hub_free(reply->body);
+    reply->body = out;
+    reply->content_type = "text/plain; charset=UTF-8";
+    return 0;
+}
+
 enum eio_poll_result eio_poll_request(eio_server *srv, const struct eio_request *req, void *conn,
                                       eio_session **session, struct eio_reply *reply)
 {
@@ -691,6 +726,11 @@ enum eio_poll_result eio_poll_request(eio_server *srv, const struct eio_request 
         reply->status = 200;
         reply->content_type = "text/plain; charset=UTF-8";
         reply->body = open_payload(srv, s->sid, 1, s->protocol, &reply->len);
+        if (s->jsonp && reply->body && jsonp_wrap(s, reply)) {
+            hub_free(reply->body); /* as when open_payload() fails: an empty answer */
+            reply->body = NULL;
+            reply->len = 0;
+        }
         srv->stats.opened++;
         if (srv->cb && srv->cb->open)
             srv->cb->open(srv->ud, s);
@@ -847,6 +887,10 @@ int eio_poll_reply(eio_session *s, void *conn, struct eio_reply *reply)
             reply->len = 1;
             reply->body = hub_strndup(fixed, 1);
         }
+        if (!reply->body || (s->jsonp && jsonp_wrap(s, reply))) {
+            eio_reply_clear(reply);
+            reply->status = 500;
+        }
         return 0;
     }
     int closing = s->state == ST_CLOSING;
@@ -858,6 +902,8 @@ int eio_poll_reply(eio_session *s, void *conn, struct eio_reply *reply)
     } else {
         reply->body = join_queue(&s->q, &reply->len);
     }
+    if (reply->body && s->jsonp && jsonp_wrap(s, reply))
+        eio_reply_clear(reply);
     if (!reply->body) {
         reply->status = 500;
         session_finish(s, "transport error", NULL);
@@ -927,8 +973,27 @@ void eio_poll_post(eio_session *s, const char *body, size_t len, struct eio_repl
         eio_reply_error(reply, 1);
         return;
     }
+    char *form = NULL;
+    if (s->jsonp) {
+        /* the reference parses the body as a form: a binary one has no `d`, nor has a form
+         * without exactly one; either is ignored */
+        size_t n = 0;
+        if (!s->post_binary && !(form = hub_malloc(len + 1))) {
+            session_finish(s, "transport error", "1");
+            reply_text(reply, 500, "text/html", "");
+            return;
+        }
+        if (!form || !jsonp_decode_post(body, len, form, &n)) {
+            hub_free(form);
+            reply_text(reply, 200, "text/html", "ok");
+            return;
+        }
+        body = form;
+        len = n;
+    }
     if (s->protocol == 3) {
         poll_post_v3(s, body, len);
+        hub_free(form);
         reply_text(reply, 200, "text/html", "ok");
         return;
     }
@@ -956,6 +1021,7 @@ void eio_poll_post(eio_session *s, const char *body, size_t len, struct eio_repl
     if (!any)
         session_finish(s, "parse error", "1");
     hub_free(scratch);
+    hub_free(form);
     reply_text(reply, 200, "text/html", "ok");
 }
 

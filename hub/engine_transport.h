@@ -38,6 +38,7 @@ struct eio_request {
     int secure;
     int binary_content;    /* Content-Type: application/octet-stream (refused in EIO4) */
     int b64;               /* query b64 given: EIO3 binary goes as base64 text on this transport */
+    const char *jsonp;     /* query j, or NULL; given to a polling handshake, the session is JSONP */
     json_t *headers;       /* lower-case name -> value, for the handshake object */
     json_t *query;         /* name -> value */
 };

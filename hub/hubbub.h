@@ -63,8 +63,13 @@ typedef struct hub_nsp hub_nsp;
 typedef struct hub_socket hub_socket;
 typedef struct hub_ack hub_ack;
 
-/* Length of a socket id: 20 URL-safe base64 characters from 15 random bytes (plus the NUL). */
+/* Length of a socket id the hub makes up: 20 URL-safe base64 characters from 15 random bytes (plus
+ * the NUL). An Engine.IO v3 client's socket on a namespace other than "/" is instead "<nsp>#<engine
+ * id>", as the reference names it, and may be up to HUB_SOCKET_ID_MAX characters. */
 #define HUB_SOCKET_ID_LEN 20
+/* The longest socket id: a v3 client on a namespace whose name is too long for "<nsp>#<engine id>"
+ * to fit gets a random id instead. Buffers that hold any socket id take HUB_SOCKET_ID_MAX + 1. */
+#define HUB_SOCKET_ID_MAX 255
 
 /* ---- server ------------------------------------------------------------------------------------
  */
@@ -275,7 +280,8 @@ int hub_nsp_emit_with_ack(hub_nsp *nsp, const struct hub_target *t, const char *
 /* ---- sockets -----------------------------------------------------------------------------------
  */
 
-/* The socket id: HUB_SOCKET_ID_LEN characters, NUL-terminated, borrowed. */
+/* The socket id: NUL-terminated, borrowed; HUB_SOCKET_ID_LEN characters, or for a v3 client on a
+ * namespace other than "/" "<nsp>#<engine id>" (at most HUB_SOCKET_ID_MAX). */
 const char *hub_socket_id(const hub_socket *s);
 hub_nsp *hub_socket_nsp(const hub_socket *s);
 hub_server *hub_socket_server(const hub_socket *s);

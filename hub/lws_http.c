@@ -253,7 +253,7 @@ static json_t *request_headers(struct lws *wsi)
 /* Fills req from the wsi's header table. Strings live in b; the JSON objects (only built for
  * handshakes, which need them) must be released with json_decref. */
 struct req_bufs {
-    char eio[8], transport[32], sid[64], url[1024], address[64];
+    char eio[8], transport[32], sid[64], url[1024], address[64], j[256];
 };
 
 /* Walks the query arguments once (lws stores them url-decoded, one fragment per name=value), taking
@@ -279,6 +279,8 @@ static void request_args(struct lws *wsi, struct eio_request *req, struct req_bu
             dst = b->transport, cap = sizeof b->transport, slot = &req->transport;
         else if (strcmp(frag, "sid") == 0)
             dst = b->sid, cap = sizeof b->sid, slot = &req->sid;
+        else if (strcmp(frag, "j") == 0)
+            dst = b->j, cap = sizeof b->j, slot = &req->jsonp;
         else if (strcmp(frag, "b64") == 0)
             req->b64 = *val != '\0'; /* the reference tests the value's truth: "b64=" is no b64 */
         if (slot && !*slot) {
@@ -347,7 +349,7 @@ static void request_read(struct lws *wsi, const char *path, struct eio_request *
     if (req->sid)
         return;
     req->query = json_object();
-    req->eio = req->transport = NULL;
+    req->eio = req->transport = req->jsonp = NULL;
     request_args(wsi, req, b, req->query);
     char args[900];
     int n = query_string(wsi, args, sizeof args);

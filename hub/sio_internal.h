@@ -75,7 +75,7 @@ struct hub_client {
 };
 
 struct hub_socket {
-    char id[HUB_SOCKET_ID_LEN + 1];
+    size_t id_len;
     hub_nsp *nsp;
     struct hub_client *c;
     json_t *handshake; /* built on first hub_socket_handshake(), then kept; NULL until then */
@@ -90,6 +90,7 @@ struct hub_socket {
     int deferred;             /* a connect hook called hub_connect_defer */
     struct hub_hook *resume;  /* deferred: the next connect hook to run */
     hub_socket *prev, *next;  /* in the client's list */
+    char id[];                /* id_len characters and a NUL, allocated with the socket */
 };
 
 /* One socket's outstanding acknowledgement, in the socket's list and (for a broadcast) the op's. */
@@ -101,7 +102,8 @@ struct hub_pending {
 };
 
 struct hub_reply_rec {
-    char id[HUB_SOCKET_ID_LEN + 1];
+    char id[HUB_SOCKET_ID_LEN + 1]; /* the answering socket's id, "" for a remote answer */
+    char *long_id;                  /* new: an id longer than HUB_SOCKET_ID_LEN, or NULL */
     struct sio_packet p;
 };
 
@@ -136,7 +138,7 @@ struct hub_ackop {
 
 struct hub_ack {
     hub_nsp *nsp;
-    char sid[HUB_SOCKET_ID_LEN + 1];
+    char sid[HUB_SOCKET_ID_MAX + 1];
     int64_t id;
     int answered;
     int borrowed; /* the dispatcher's handle (ev->ack), on its stack */

@@ -176,19 +176,39 @@ static int client_v3(const struct hub_client *c)
     return c->es && eio_session_protocol(c->es) == 3;
 }
 
+/* The reference's id for a v3 client's socket (socket.js): the Engine.IO id on "/",
+ * "<nsp>#<engine id>" elsewhere (the v2 client computes the same). Writes it into id and returns
+ * its length, or 0 when there is none: a v4 client, an id that would pass HUB_SOCKET_ID_MAX, or one
+ * already taken in the namespace. */
+static size_t socket_id_v3(const hub_nsp *nsp, const struct hub_client *c,
+                           char id[HUB_SOCKET_ID_MAX + 1])
+{
+    const char *eid;
+    int n;
+
+    if (!client_v3(c)) return 0;
+    eid = eio_session_id(c->es);
+    if (strcmp(nsp->name, "/") == 0)
+        n = snprintf(id, HUB_SOCKET_ID_MAX + 1, "%s", eid);
+    else
+        n = snprintf(id, HUB_SOCKET_ID_MAX + 1, "%s#%s", nsp->name, eid);
+    if (n <= 0 || n > HUB_SOCKET_ID_MAX || hub_map_get(&nsp->sockets, id, (size_t)n)) return 0;
+    return (size_t)n;
+}
+
 static hub_socket *socket_new(hub_nsp *nsp, struct hub_client *c, json_t *auth)
 {
-    hub_socket *s = hub_calloc(1, sizeof(*s));
-    const char *eid = c->es ? eio_session_id(c->es) : NULL;
+    char id[HUB_SOCKET_ID_MAX + 1];
+    size_t len = socket_id_v3(nsp, c, id);
+    hub_socket *s;
 
-    if (!s) return NULL;
-    /* v3 on "/": the Engine.IO id, as the reference (elsewhere it would be "/nsp#<id>", longer than
-     * a socket id here, so those get a random one) */
-    if (client_v3(c) && strcmp(nsp->name, "/") == 0 && strlen(eid) == HUB_SOCKET_ID_LEN &&
-        !hub_map_get(&nsp->sockets, eid, HUB_SOCKET_ID_LEN))
-        memcpy(s->id, eid, HUB_SOCKET_ID_LEN + 1);
-    else if (socket_id_new(nsp, s->id))
-        goto fail;
+    if (!len) {
+        if (socket_id_new(nsp, id)) return NULL;
+        len = HUB_SOCKET_ID_LEN;
+    }
+    if (!(s = hub_calloc(1, sizeof(*s) + len + 1))) return NULL;
+    memcpy(s->id, id, len + 1);
+    s->id_len = len;
     /* The handshake object is built on first use (hub_socket_handshake): an idle socket keeps only
      * its auth object, not kilobytes of JSON nobody reads. */
     s->auth = json_incref(auth);
@@ -197,10 +217,6 @@ static hub_socket *socket_new(hub_nsp *nsp, struct hub_client *c, json_t *auth)
     s->state = HUB_S_PRECONNECT;
     s->refs = 1;
     return s;
-
-fail:
-    hub_free(s);
-    return NULL;
 }
 
 static void client_hold(struct hub_client *c);
@@ -222,7 +238,7 @@ static void socket_close(hub_socket *s, const char *reason)
         c->sockets = s->next;
     if (s->next) s->next->prev = s->prev;
     s->prev = s->next = NULL;
-    hub_map_del(&nsp->sockets, s->id, HUB_SOCKET_ID_LEN);
+    hub_map_del(&nsp->sockets, s->id, s->id_len);
     /* observers hear of every room left, after the disconnect (the reference's order) */
     if (HUB_OBSERVED(nsp->srv, room_left)) {
         const char *room;
@@ -347,11 +363,11 @@ static int socket_accept(hub_socket *s)
     json_t *reply;
     int rc;
 
-    rc = hub_map_put(&nsp->sockets, s->id, HUB_SOCKET_ID_LEN, s);
+    rc = hub_map_put(&nsp->sockets, s->id, s->id_len, s);
     if (rc) return rc;
     rc = hub_rooms_join(nsp->rooms, s->id, s, s->id);
     if (rc < 0) {
-        hub_map_del(&nsp->sockets, s->id, HUB_SOCKET_ID_LEN);
+        hub_map_del(&nsp->sockets, s->id, s->id_len);
         return rc;
     }
     s->state = HUB_S_CONNECTED;
@@ -478,7 +494,7 @@ static void socket_event(hub_socket *s, const struct sio_packet *p)
     if (p->id != SIO_NO_ID) {
         memset(&ack, 0, sizeof(ack));
         ack.nsp = nsp;
-        memcpy(ack.sid, s->id, sizeof(ack.sid));
+        memcpy(ack.sid, s->id, s->id_len + 1);
         ack.id = p->id;
         ack.borrowed = 1;
         ev.ack = &ack;

@@ -10,6 +10,7 @@
 
 #include "hub_alloc.h"
 #include "hub_err.h"
+#include "qs.h"
 
 /* Deeper than anything json_loadb() returns (JSON_PARSER_MAX_DEPTH is 2048); guards hand-built
  * values. */
@@ -417,34 +418,6 @@ size_t sio_v3_nsp_split(const char *nsp, size_t len)
     for (i = 0; i < len && nsp[i] != '?' && nsp[i] != '#'; i++)
         ;
     return i;
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/* Decodes s[0..n) ('+' as space, %XX) into dst (n bytes at most). Returns the decoded length. */
-static size_t qs_unescape(const char *s, size_t n, char *dst)
-{
-    size_t i, o = 0;
-    int hi, lo;
-
-    for (i = 0; i < n; i++) {
-        if (s[i] == '+') {
-            dst[o++] = ' ';
-        } else if (s[i] == '%' && i + 2 < n && (hi = hexval(s[i + 1])) >= 0 &&
-                   (lo = hexval(s[i + 2])) >= 0) {
-            dst[o++] = (char)(hi * 16 + lo);
-            i += 2;
-        } else {
-            dst[o++] = s[i];
-        }
-    }
-    return o;
 }
 
 /* Adds name=value to o; a repeated name collects an array. Returns 0, 1 (skipped: a name with a NUL

@@ -1,7 +1,8 @@
 /* fuzz_eio.c - Engine.IO codec: the input as one text packet, as a polling payload (each segment
  * decoded, re-encoded and decoded again), and as bytes to base64 and back; and the v3 codec
  * (eio3.h): the input as a v3 text payload and as a v3 binary payload (each packet decoded, framed
- * again and split again), and as a Socket.IO protocol v4 namespace with a query. */
+ * again and split again), and as a Socket.IO protocol v4 namespace with a query; and the JSONP
+ * framing (jsonp.h): the input as a POST form, its payload (and the input) wrapped for a GET. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "eio.h"
 #include "eio3.h"
 #include "hub_err.h"
+#include "jsonp.h"
 #include "sio.h"
 
 #define REQUIRE(c)                                                                                 \
@@ -153,6 +155,35 @@ static void check_v3_nsp(const char *s, size_t size)
     json_decref(q);
 }
 
+/* The input as a JSONP POST body: the payload fits the body; it and the input, wrapped as text and
+ * as a Buffer, stay within jsonp_encoded_max() and keep the head and foot. */
+static void check_jsonp(const uint8_t *data, size_t size)
+{
+    char *form = malloc(size + 1), *idx = malloc(size + 1), *out;
+    size_t n = 0, ilen, max;
+    int rc, buffer;
+
+    REQUIRE(form && idx);
+    rc = jsonp_decode_post((const char *)data, size, form, &n);
+    REQUIRE(rc == 0 || rc == 1);
+    REQUIRE(rc == 0 || n <= size);
+    ilen = jsonp_index((const char *)data, size < 32 ? size : 32, idx);
+    for (buffer = 0; buffer < 2; buffer++) {
+        const uint8_t *in = rc == 1 ? (const uint8_t *)form : data;
+        size_t len = rc == 1 ? n : size;
+        max = jsonp_encoded_max(ilen, len);
+        REQUIRE(max > 0);
+        out = malloc(max);
+        REQUIRE(out);
+        len = jsonp_encode(idx, ilen, in, len, buffer, out);
+        REQUIRE(len <= max && len >= 11 && memcmp(out, "___eio[", 7) == 0);
+        REQUIRE(memcmp(out + len - 2, ");", 2) == 0);
+        free(out);
+    }
+    free(idx);
+    free(form);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -185,6 +216,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     REQUIRE(n == (long)size && memcmp(dec, data, size) == 0);
     free(dec);
     free(enc);
+
+    check_jsonp(data, size);
 
     check_v3_text(s, size);
     check_v3_binary(data, size);

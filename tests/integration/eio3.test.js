@@ -8,6 +8,7 @@
 const { describe, it, before, after } = require("node:test");
 const assert = require("node:assert/strict");
 const hubs = require("./lib/hub");
+const { startRedis, startNode } = require("./lib/redis");
 const { sleep, request, startRequest, eioPath, RawWs, withTimeout } = require("./lib/raw");
 const ioV2 = require("socket.io-client-v2");
 const ioV4 = require("socket.io-client");
@@ -283,6 +284,118 @@ describe("engine.io v3 / socket.io-client 2.x (allowEIO3: true)", () => {
     });
   });
 
+  // JSONP polling (engine.io's polling-jsonp.js): any polling handshake with a `j` query parameter, on
+  // either revision. engine.io-client 3.x's JSONP transport needs a DOM (it adds <script> and <form>
+  // elements), so these are raw HTTP requests, shaped as that client sends them.
+  describe("JSONP polling (j=)", () => {
+    const FORM = { "Content-Type": "application/x-www-form-urlencoded" };
+    // What engine.io-client 3.x's JSONP doWrite puts in its form's textarea.
+    const escapeNewlines = (data) => data.replace(/\\n/g, "\\\\n").replace(/\n/g, "\\n");
+    const form = (data) => `d=${encodeURIComponent(escapeNewlines(data))}`;
+    const js = (index, payload) => `___eio[${index}](${JSON.stringify(payload).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029")});`;
+    // The payload inside a JSONP body.
+    function unwrap(text, index) {
+      const head = `___eio[${index}](`;
+      assert.ok(text.startsWith(head) && text.endsWith(");"), text);
+      return JSON.parse(text.slice(head.length, -2));
+    }
+    async function jsonpOpen(EIO, extra) {
+      const res = await request({ port, path: eioPath({ EIO, extra }) });
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.headers["content-type"], "text/plain; charset=UTF-8");
+      return res;
+    }
+
+    it("v3 handshake and GET: '___eio[<j digits>](\"<payload>\");'", T, async () => {
+      const res = await jsonpOpen(3, "j=1a2");
+      const [open] = v3Decode(unwrap(res.text, "12"));
+      const { sid } = JSON.parse(open.slice(1));
+      assert.equal(res.text, js(12, v3Payload([open])));
+      // the session keeps the handshake's index, whatever later requests say
+      const get = await request({ port, path: sidPath(sid, "j=7") });
+      assert.equal(get.headers["content-type"], "text/plain; charset=UTF-8");
+      assert.equal(get.text, js(12, CONNECTED));
+      const noj = request({ port, path: sidPath(sid) });
+      await sleep(30);
+      assert.equal((await request({ port, method: "POST", path: sidPath(sid), body: form("1:2"), headers: FORM })).text, "ok");
+      assert.equal((await noj).text, js(12, "1:3"));
+    });
+
+    it("v3 messages both ways, with escaped and raw newlines, U+2028 and U+2029", T, async () => {
+      const { text } = await jsonpOpen(3, "j=0");
+      const { sid } = JSON.parse(v3Decode(unwrap(text, 0))[0].slice(1));
+      assert.equal((await request({ port, path: sidPath(sid, "j=0") })).text, js(0, CONNECTED));
+      // "a\nb" in the JSON (an escaped newline), a raw newline as JSON whitespace, a literal backslash-n
+      const packets = ['42["message","a\\nb"]', '42["message",\n"c\u2028d\u2029"]', '42["message","e\\\\nf"]'];
+      const post = await request({ port, method: "POST", path: sidPath(sid, "j=0"), body: form(v3Payload(packets)), headers: FORM });
+      assert.equal(post.status, 200);
+      assert.equal(post.text, "ok");
+      await sleep(50);
+      const res = await request({ port, path: sidPath(sid, "j=0") });
+      const back = ['42["message-back","a\\nb"]', '42["message-back","c\u2028d\u2029"]', '42["message-back","e\\\\nf"]'];
+      assert.equal(res.text, js(0, v3Payload(back)));
+      assert.match(res.text, /c\\u2028d\\u2029/, "U+2028/U+2029 escaped");
+    });
+
+    it("v3 binary: b4<base64> records with b64, a JSON Buffer without", T, async () => {
+      for (const b64 of [true, false]) {
+        const extra = b64 ? "j=5&b64=1" : "j=5";
+        const { text } = await jsonpOpen(3, extra);
+        const { sid } = JSON.parse(v3Decode(unwrap(text, 5))[0].slice(1));
+        await request({ port, path: sidPath(sid, extra) });
+        const body = form(v3Payload(['451-["message",{"_placeholder":true,"num":0}]', "b4AQID"]));
+        assert.equal((await request({ port, method: "POST", path: sidPath(sid, extra), body, headers: FORM })).text, "ok");
+        await sleep(50);
+        const res = await request({ port, path: sidPath(sid, extra) });
+        const text0 = '451-["message-back",{"_placeholder":true,"num":0}]';
+        if (b64) {
+          assert.equal(res.text, js(5, v3Payload([text0, "b4AQID"])));
+        } else {
+          const bin = Buffer.concat([Buffer.from([0, ...String(text0.length).split("").map(Number), 255]), Buffer.from(text0),
+            Buffer.from([1, 4, 255, 4, 1, 2, 3])]);
+          assert.equal(res.text, `___eio[5](${JSON.stringify(bin)});`);
+        }
+      }
+    });
+
+    it("a form without exactly one d is ignored; a bad payload in d closes the session", T, async () => {
+      const { text } = await jsonpOpen(3, "j=0");
+      const { sid } = JSON.parse(v3Decode(unwrap(text, 0))[0].slice(1));
+      await request({ port, path: sidPath(sid, "j=0") });
+      for (const body of ["", "x=1:2", "d=1:2&d=1:2", "1:2"]) {
+        const post = await request({ port, method: "POST", path: sidPath(sid), body, headers: FORM });
+        assert.equal(post.text, "ok", body);
+      }
+      // %64 is d, + a space: the ping goes through
+      const pong = request({ port, path: sidPath(sid) });
+      await request({ port, method: "POST", path: sidPath(sid), body: "%64=1%3A2&x=+", headers: FORM });
+      assert.equal((await pong).text, js(0, "1:3"));
+      await request({ port, method: "POST", path: sidPath(sid), body: "d=abc", headers: FORM });
+      await sleep(30);
+      assert.equal((await request({ port, path: sidPath(sid) })).status, 400);
+    });
+
+    it("EIO=4 with j is JSONP too: '\\u001e' between packets", T, async () => {
+      const res = await jsonpOpen(4, "j=3");
+      const open = unwrap(res.text, 3);
+      const { sid } = JSON.parse(open.slice(1));
+      assert.equal(res.text, js(3, open));
+      const p4 = (extra) => eioPath({ EIO: 4, sid, extra });
+      const post = await request({ port, method: "POST", path: p4(), body: form("40"), headers: FORM });
+      assert.equal(post.text, "ok");
+      const connect = await request({ port, path: p4() });
+      const packets = unwrap(connect.text, 3);
+      assert.match(packets, /^40\{"sid":"[^"]+"\}\x1e42\["auth",\{\}\]$/);
+      assert.equal(connect.text, js(3, packets));
+      assert.match(connect.text, /\\u001e/);
+      const msg = form('42["message","x\\ny"]\x1e42["message",2]');
+      assert.equal((await request({ port, method: "POST", path: p4(), body: msg, headers: FORM })).text, "ok");
+      await sleep(50);
+      const get = await request({ port, path: p4() });
+      assert.equal(get.text, js(3, '42["message-back","x\\ny"]\x1e42["message-back",2]'));
+    });
+  });
+
   describe("socket.io-client 2.x", () => {
     for (const transports of [["polling"], ["websocket"], ["polling", "websocket"]]) {
       it(`${transports.join("+")}: connects to "/", events, acks and binary both ways`, T, async () => {
@@ -330,6 +443,45 @@ describe("engine.io v3 / socket.io-client 2.x (allowEIO3: true)", () => {
         assert.match(s.id, /^\/custom#/);
       } finally {
         s.close();
+      }
+    });
+
+    it("socket ids outside '/' are '/nsp#<engine id>', and what is sent to them arrives", T, async () => {
+      const chat = v2(`${hub.url}/chat`);
+      const a = v2(`${hub.url}/cluster`);
+      const b = v4(`${hub.url}/cluster`);
+      try {
+        await Promise.all([connected(chat), connected(a), connected(b)]);
+        assert.equal(chat.id, `/chat#${chat.io.engine.id}`);
+        assert.equal(a.id, `/cluster#${a.io.engine.id}`);
+        assert.doesNotMatch(b.id, /#/, "a v4 client keeps a random id");
+        // the server knows the socket by that id, which is also its own room
+        const [fetched] = await emitAck(b, "cluster:fetch", {});
+        assert.deepEqual(fetched.sockets.find((x) => x.id === a.id), { id: a.id, rooms: [a.id] });
+        // another (v4) client sends to it: socket.to(id)
+        const direct = once(a, "direct");
+        const [sent] = await emitAck(b, "cluster:emit", { rooms: [a.id] }, "direct", "hi", Buffer.from([7]));
+        assert.equal(sent.ok, true);
+        assert.deepEqual(await direct, ["hi", Buffer.from([7])]);
+        // with an acknowledgement
+        a.on("ask", (x, ack) => ack(`${x}!`));
+        const [asked] = await emitAck(b, "cluster:emit-with-ack", { rooms: [a.id] }, "ask", "q");
+        assert.equal(asked.status, "ok");
+        assert.deepEqual(asked.responses, ["q!"]);
+        // the v2 client addresses itself by the id it computed
+        const self = once(a, "self");
+        await emitAck(a, "cluster:emit", { rooms: [a.id] }, "self", 1);
+        assert.deepEqual(await self, [1]);
+        // disconnect by id
+        const gone = once(a, "disconnect");
+        await emitAck(b, "cluster:disconnect", { rooms: [a.id] }, false);
+        assert.deepEqual(await gone, ["io server disconnect"]);
+        const [after] = await emitAck(b, "cluster:fetch", {});
+        assert.deepEqual(after.sockets.map((x) => x.id), [b.id]);
+      } finally {
+        chat.close();
+        a.close();
+        b.close();
       }
     });
 
@@ -402,6 +554,49 @@ describe("engine.io v3 / socket.io-client 2.x (allowEIO3: true)", () => {
         s.close();
       }
     });
+  });
+});
+
+// The long ids cross the Redis adapter: a hub (HUB_TARGET) and a Node.js reference node on one Redis.
+describe("v3 socket ids in a cluster (Redis adapter)", () => {
+  let redis, hub, node;
+  before(async () => {
+    redis = await startRedis();
+    const cfg = config({ redis: redis.url, redisRequestsTimeout: 2000 });
+    [hub, node] = await Promise.all([hubs.start({ config: cfg }), startNode(cfg)]);
+  });
+  after(async () => {
+    for (const h of [hub, node]) if (h) await h.stop();
+    if (redis) await redis.stop();
+  });
+
+  it("a v2 client on one node gets what a client of the other node sends to '/cluster#<engine id>'", T, async () => {
+    const pairs = [[v2(`${hub.url}/cluster`), v4(`${node.url}/cluster`)], [v2(`${node.url}/cluster`), v4(`${hub.url}/cluster`)]];
+    try {
+      for (const [a, b] of pairs) {
+        await Promise.all([connected(a), connected(b)]);
+        assert.equal(a.id, `/cluster#${a.io.engine.id}`);
+        let fetched;
+        for (let i = 0; i < 50; i++) { // until the nodes see each other
+          [fetched] = await emitAck(b, "cluster:fetch", {});
+          if (fetched.sockets.some((x) => x.id === a.id)) break;
+          await sleep(100);
+        }
+        assert.deepEqual(fetched.sockets.find((x) => x.id === a.id), { id: a.id, rooms: [a.id] });
+        const direct = once(a, "direct");
+        const [sent] = await emitAck(b, "cluster:emit", { rooms: [a.id] }, "direct", "over redis");
+        assert.equal(sent.ok, true);
+        assert.deepEqual(await direct, ["over redis"]);
+        a.on("ask", (x, ack) => ack(`${x}!`));
+        const [asked] = await emitAck(b, "cluster:emit-with-ack", { rooms: [a.id] }, "ask", "q");
+        assert.deepEqual(asked.responses, ["q!"]);
+        const gone = once(a, "disconnect");
+        await emitAck(b, "cluster:disconnect", { rooms: [a.id] }, false);
+        assert.deepEqual(await gone, ["io server disconnect"]);
+      }
+    } finally {
+      for (const p of pairs) for (const s of p) s.close();
+    }
   });
 });
 

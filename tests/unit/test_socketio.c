@@ -135,6 +135,27 @@ static void conn_open(struct conn *c)
     CHECK(next(c)[0] == '0'); /* the open packet */
 }
 
+/* An Engine.IO v3 WebSocket session (cfg.allow_eio3): joined to "/" at once. eid gets the Engine.IO
+ * id (21 bytes). */
+static void conn_open_v3(struct conn *c, char *eid)
+{
+    struct eio_request req = {.method = EIO_M_GET,
+                              .eio = "3",
+                              .transport = "websocket",
+                              .url = "/socket.io/?EIO=3&transport=websocket",
+                              .address = "127.0.0.1"};
+    json_t *o;
+
+    memset(c, 0, sizeof(*c));
+    CHECK_INT(eio_ws_open(hub_server_engine(srv), &req, c, &c->s), 0);
+    CHECK(c->s != NULL);
+    snprintf(eid, HUB_SOCKET_ID_LEN + 1, "%s", eio_session_id(c->s));
+    o = json_loads(next(c) + 1, 0, NULL); /* the open packet */
+    CHECK_STR(json_string_value(json_object_get(o, "sid")), eid);
+    json_decref(o);
+    CHECK_STR(next(c), "40");
+}
+
 static void send_text(struct conn *c, const char *eio_packet)
 {
     eio_ws_message(c->s, c, (const uint8_t *)eio_packet, strlen(eio_packet), 0);
@@ -202,9 +223,12 @@ static void run_until(const int *flag, int want, int ms)
     }
 }
 
+static int setup_eio3; /* the next setup() allows Engine.IO v3 */
+
 static void setup(void)
 {
     hub_config_init(&cfg);
+    cfg.allow_eio3 = setup_eio3;
     cfg.ping_interval_ms = 60000;
     cfg.ping_timeout_ms = 60000;
     cfg.connect_timeout_ms = 5000;
@@ -239,7 +263,8 @@ static struct {
     size_t expected, nreplies;
     hub_ack *kept;
     hub_socket *last;
-    char last_id[HUB_SOCKET_ID_LEN + 1];
+    char last_id[HUB_SOCKET_ID_MAX + 1];
+    char reply_id[HUB_SOCKET_ID_MAX + 1];
 } seen;
 
 static void reset_seen(void)
@@ -321,6 +346,7 @@ static void on_breply(hub_nsp *nsp, int status, const struct hub_reply *replies,
     seen.status = status;
     seen.expected = expected;
     seen.nreplies = n;
+    if (n) snprintf(seen.reply_id, sizeof(seen.reply_id), "%s", replies[0].id ? replies[0].id : "");
     if (n) {
         char *a = json_dumps(replies[0].args, JSON_COMPACT);
         snprintf(seen.args, sizeof(seen.args), "%s", a);
@@ -1223,11 +1249,86 @@ static void test_observer_and_stats(void)
     teardown(c, 3);
 }
 
+/* A v3 client's sockets have the reference's ids: the Engine.IO id on "/", "<nsp>#<engine id>"
+ * elsewhere (longer than HUB_SOCKET_ID_LEN), which rooms, targeted emits, broadcast acks and
+ * disconnects use like any other; a namespace too long for such an id gets a random one. */
+static void test_v3_ids(void)
+{
+    struct conn c[2];
+    char eid[HUB_SOCKET_ID_LEN + 1], id[HUB_SOCKET_ID_MAX + 1], pkt[512], longname[HUB_SOCKET_ID_MAX];
+    const char *room[1] = {id};
+    struct hub_target t = {.rooms = room, .nrooms = 1};
+    hub_nsp *root, *x, *big;
+    json_t *a;
+
+    memset(longname, 'n', sizeof(longname) - 1);
+    longname[0] = '/';
+    longname[sizeof(longname) - 1] = '\0';
+    setup_eio3 = 1;
+    setup();
+    setup_eio3 = 0;
+    reset_seen();
+    root = plain_nsp("/");
+    x = plain_nsp("/x");
+    big = plain_nsp(longname);
+    conn_open_v3(&c[0], eid);
+    CHECK_INT(seen.connections, 1);
+    CHECK_STR(seen.last_id, eid);
+    CHECK(hub_nsp_socket(root, eid) == seen.last);
+
+    send_text(&c[0], "40/x");
+    CHECK_STR(next(&c[0]), "40/x,");
+    snprintf(id, sizeof(id), "/x#%s", eid);
+    CHECK_STR(seen.last_id, id);
+    CHECK(hub_nsp_socket(x, id) == seen.last);
+    CHECK(hub_socket_in_room(seen.last, id));
+    CHECK_INT(hub_nsp_room_size(x, id), 1);
+
+    /* a v4 client next to it keeps a random id */
+    conn_open(&c[1]);
+    sio_connect(&c[1], "/x", NULL, NULL);
+    CHECK_INT((int)strlen(seen.last_id), HUB_SOCKET_ID_LEN);
+
+    /* to(id), with an acknowledgement: the reply carries the long id */
+    a = json_pack("[s]", "hi");
+    CHECK_INT(hub_nsp_emit(x, &t, "direct", a, NULL, 0), 1);
+    CHECK_STR(next(&c[0]), "42/x,[\"direct\",\"hi\"]");
+    CHECK_INT(pending(&c[1]), 0);
+    CHECK_INT(hub_nsp_emit_with_ack(x, &t, "q", a, NULL, 0, 5000, on_breply, NULL), 1);
+    json_decref(a);
+    snprintf(pkt, sizeof(pkt), "%s", next(&c[0]));
+    CHECK(strncmp(pkt, "42/x,", 5) == 0);
+    {
+        long ack = strtol(pkt + 5, NULL, 10);
+        snprintf(pkt, sizeof(pkt), "43/x,%ld[\"yes\"]", ack);
+    }
+    send_text(&c[0], pkt);
+    run_until(&seen.breplies, 1, 1000);
+    CHECK_INT(seen.breplies, 1);
+    CHECK_STR(seen.reply_id, id);
+    CHECK_STR(seen.args, "[\"yes\"]");
+
+    /* a namespace whose "<nsp>#<engine id>" would pass HUB_SOCKET_ID_MAX: a random id */
+    snprintf(pkt, sizeof(pkt), "40%s", longname);
+    send_text(&c[0], pkt);
+    CHECK(strncmp(next(&c[0]), pkt, strlen(pkt)) == 0);
+    CHECK_INT((int)strlen(seen.last_id), HUB_SOCKET_ID_LEN);
+    CHECK_INT(hub_nsp_count(big), 1);
+
+    /* disconnecting by id */
+    CHECK_INT(hub_nsp_disconnect_sockets(x, &t, 0), 1);
+    CHECK_STR(next(&c[0]), "41/x,");
+    CHECK(hub_nsp_socket(x, id) == NULL);
+    CHECK_INT(hub_nsp_count(x), 1);
+    teardown(c, 2);
+}
+
 int main(void)
 {
     uv_loop_init(&loop);
     RUN(test_connect);
     RUN(test_connect_hook);
+    RUN(test_v3_ids);
     RUN(test_events_and_acks);
     RUN(test_binary);
     RUN(test_protocol_errors);
