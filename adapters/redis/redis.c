@@ -241,52 +241,18 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
     retry_later(c);
 }
 
-/* AUTH and SELECT answers: an error means the connection is unusable. */
-static void on_setup_reply(redisAsyncContext *ac, void *reply, void *privdata)
-{
-    redisReply *rep = reply;
-    struct rconn *c = privdata;
-
-    if (!rep || rep->type != REDIS_REPLY_ERROR) return;
-    hub_log(HUB_LOG_ERROR, "redis: %s set-up refused by %s:%d: %s", c->name, c->r->url.host,
-            c->r->url.port, rep->str);
-    redisAsyncDisconnect(ac);
-}
-
 static void conn_start(struct rconn *c)
 {
     struct redis *r = c->r;
-    redisAsyncContext *ac;
+    char why[128];
 
     if (r->closing || c->ac) return;
-    ac = redisAsyncConnect(r->url.host, r->url.port);
-    if (!ac) {
-        log_failure(c, "out of memory");
+    c->ac = hub_redis_dial(r->loop, &r->url, c->name, c, on_connect, on_disconnect, why, sizeof why);
+    if (!c->ac) {
+        log_failure(c, why);
         retry_later(c);
         return;
     }
-    if (ac->err) {
-        log_failure(c, ac->errstr);
-        redisAsyncFree(ac);
-        retry_later(c);
-        return;
-    }
-    if (hub_redis_uv_attach(ac, r->loop) != REDIS_OK) {
-        log_failure(c, "cannot poll the socket");
-        redisAsyncFree(ac);
-        retry_later(c);
-        return;
-    }
-    ac->data = c;
-    c->ac = ac;
-    redisAsyncSetConnectCallback(ac, on_connect);
-    redisAsyncSetDisconnectCallback(ac, on_disconnect);
-    redisEnableKeepAlive(&ac->c);
-    if (r->url.password[0] && r->url.user[0])
-        redisAsyncCommand(ac, on_setup_reply, c, "AUTH %s %s", r->url.user, r->url.password);
-    else if (r->url.password[0])
-        redisAsyncCommand(ac, on_setup_reply, c, "AUTH %s", r->url.password);
-    if (r->url.db) redisAsyncCommand(ac, on_setup_reply, c, "SELECT %d", r->url.db);
     uv_timer_start(&c->timer, on_conn_timer, CONNECT_TIMEOUT_MS, 0);
 }
 

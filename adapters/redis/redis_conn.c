@@ -130,51 +130,17 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
     if (!c->closing) retry_later(c);
 }
 
-/* AUTH and SELECT answers: an error means the connection is unusable. */
-static void on_setup_reply(redisAsyncContext *ac, void *reply, void *privdata)
-{
-    redisReply *rep = reply;
-    hub_redis_conn *c = privdata;
-
-    if (!rep || rep->type != REDIS_REPLY_ERROR) return;
-    hub_log(HUB_LOG_ERROR, "redis: %s: set-up refused by %s:%d: %s", c->what, c->url.host,
-            c->url.port, rep->str);
-    redisAsyncDisconnect(ac);
-}
-
 static void start(hub_redis_conn *c)
 {
-    redisAsyncContext *ac;
+    char why[128];
 
     if (c->closing || c->ac) return;
-    ac = redisAsyncConnect(c->url.host, c->url.port);
-    if (!ac) {
-        log_failure(c, "out of memory");
+    c->ac = hub_redis_dial(c->loop, &c->url, c->what, c, on_connect, on_disconnect, why, sizeof why);
+    if (!c->ac) {
+        log_failure(c, why);
         retry_later(c);
         return;
     }
-    if (ac->err) {
-        log_failure(c, ac->errstr);
-        redisAsyncFree(ac);
-        retry_later(c);
-        return;
-    }
-    if (hub_redis_uv_attach(ac, c->loop) != REDIS_OK) {
-        log_failure(c, "cannot poll the socket");
-        redisAsyncFree(ac);
-        retry_later(c);
-        return;
-    }
-    ac->data = c;
-    c->ac = ac;
-    redisAsyncSetConnectCallback(ac, on_connect);
-    redisAsyncSetDisconnectCallback(ac, on_disconnect);
-    redisEnableKeepAlive(&ac->c);
-    if (c->url.password[0] && c->url.user[0])
-        redisAsyncCommand(ac, on_setup_reply, c, "AUTH %s %s", c->url.user, c->url.password);
-    else if (c->url.password[0])
-        redisAsyncCommand(ac, on_setup_reply, c, "AUTH %s", c->url.password);
-    if (c->url.db) redisAsyncCommand(ac, on_setup_reply, c, "SELECT %d", c->url.db);
     uv_timer_start(&c->timer, on_timer, CONNECT_TIMEOUT_MS, 0);
 }
 

@@ -1,7 +1,11 @@
 /* redis_uv.c - see redis_uv.h. */
 #include "redis_uv.h"
 
+#include <stdint.h>
+#include <stdio.h>
+
 #include "hub_alloc.h"
+#include "log.h"
 
 struct uvr {
     redisAsyncContext *ac; /* NULL once hiredis freed it */
@@ -99,4 +103,48 @@ int hub_redis_uv_attach(redisAsyncContext *ac, uv_loop_t *loop)
     ac->ev.cleanup = cleanup;
     ac->ev.data = p;
     return REDIS_OK;
+}
+
+/* AUTH and SELECT answers (privdata: the connection's name): an error means it is unusable. */
+static void on_setup_reply(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    redisReply *rep = reply;
+
+    if (!rep || rep->type != REDIS_REPLY_ERROR) return;
+    hub_log(HUB_LOG_ERROR, "redis: %s: set-up refused by %s:%d: %s", (const char *)privdata,
+            ac->c.tcp.host ? ac->c.tcp.host : "?", ac->c.tcp.port, rep->str);
+    redisAsyncDisconnect(ac);
+}
+
+redisAsyncContext *hub_redis_dial(uv_loop_t *loop, const struct hub_redis_url *url, const char *what,
+                                  void *data, redisConnectCallback *on_connect,
+                                  redisDisconnectCallback *on_disconnect, char *why, size_t len)
+{
+    redisAsyncContext *ac = redisAsyncConnect(url->host, url->port);
+
+    if (!ac) {
+        snprintf(why, len, "out of memory");
+        return NULL;
+    }
+    if (ac->err) {
+        snprintf(why, len, "%s", ac->errstr);
+        redisAsyncFree(ac);
+        return NULL;
+    }
+    if (hub_redis_uv_attach(ac, loop) != REDIS_OK) {
+        snprintf(why, len, "cannot poll the socket");
+        redisAsyncFree(ac);
+        return NULL;
+    }
+    ac->data = data;
+    redisAsyncSetConnectCallback(ac, on_connect);
+    redisAsyncSetDisconnectCallback(ac, on_disconnect);
+    redisEnableKeepAlive(&ac->c);
+    void *name = (void *)(uintptr_t)what; /* hiredis's privdata is not const */
+    if (url->password[0] && url->user[0])
+        redisAsyncCommand(ac, on_setup_reply, name, "AUTH %s %s", url->user, url->password);
+    else if (url->password[0])
+        redisAsyncCommand(ac, on_setup_reply, name, "AUTH %s", url->password);
+    if (url->db) redisAsyncCommand(ac, on_setup_reply, name, "SELECT %d", url->db);
+    return ac;
 }
