@@ -518,6 +518,18 @@ static int route_begin(hub_http *h, struct lws *wsi, struct pss *p, const char *
     return 0;
 }
 
+/* A plain-text reply (404, 503) set up for the writeable callback. Returns 0. */
+static int reply_plain(struct lws *wsi, struct pss *p, int status, const char *text)
+{
+    struct eio_reply r = {0};
+    r.status = status;
+    r.content_type = "text/plain; charset=UTF-8";
+    r.body = hub_strdup(text);
+    r.len = r.body ? strlen(r.body) : 0;
+    set_reply(wsi, p, &r);
+    return 0;
+}
+
 static int on_http(hub_http *h, struct lws *wsi, struct pss *p, const char *path)
 {
     memset(p, 0, sizeof(*p));
@@ -526,25 +538,20 @@ static int on_http(hub_http *h, struct lws *wsi, struct pss *p, const char *path
     if (lws_hdr_copy(wsi, p->origin, sizeof p->origin, WSI_TOKEN_ORIGIN) < 0)
         p->origin[0] = '\0';
     struct eio_reply r = {0};
-    eio_server *eng = engine_for(h, path);
     struct hub_route_match m;
     if (h->side_vh && lws_get_vhost(wsi) == h->side_vh) {
         /* the side listener serves its routes and nothing else: no Engine.IO, no pages */
         if (hub_routes_match(h->side_routes, method_name(wsi), path, &m))
             return route_begin(h, wsi, p, path, &m);
-        eng = NULL;
-        path = "";
-    } else if (!eng && !path_is(path, h->cfg->path) &&
-               hub_routes_match(h->routes, method_name(wsi), path, &m))
+        return reply_plain(wsi, p, 404, "Not Found");
+    }
+    eio_server *eng = engine_for(h, path);
+    if (!eng && !path_is(path, h->cfg->path) &&
+        hub_routes_match(h->routes, method_name(wsi), path, &m))
         return route_begin(h, wsi, p, path, &m);
     if (!eng) {
         int ours = path_is(path, h->cfg->path);
-        r.status = ours ? 503 : 404;
-        r.content_type = "text/plain; charset=UTF-8";
-        r.body = hub_strdup(ours ? "Shutting down" : "Not Found");
-        r.len = r.body ? strlen(r.body) : 0;
-        set_reply(wsi, p, &r);
-        return 0;
+        return reply_plain(wsi, p, ours ? 503 : 404, ours ? "Shutting down" : "Not Found");
     }
     p->eng = eng;
     struct eio_request req;
